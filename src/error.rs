@@ -1,0 +1,347 @@
+//! The crate's one error type.
+//!
+//! Variants are named by what went wrong, not by where: a 404 from v1 and a
+//! 404 from v2 are both [`Error::NotFound`]. Detail that only matters for a
+//! message (the server's text, the request id) rides along in [`ApiError`].
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong talking to Glance, verifying an image or
+/// reading a configuration.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// 400: the server refused the request as malformed.
+    BadRequest(Box<ApiError>),
+    /// 401: no token, or the token was not accepted.
+    Unauthorized(Box<ApiError>),
+    /// 403: the token is valid but may not do this.
+    Forbidden(Box<ApiError>),
+    /// 404: no such image, member or resource.
+    NotFound(Box<ApiError>),
+    /// 409: the image is not in a state that allows this (e.g. upload to an active image).
+    Conflict(Box<ApiError>),
+    /// 413 or 429: a quota or rate limit was exceeded.
+    OverLimit(Box<ApiError>),
+    /// 415: the server does not accept the request's content type.
+    UnsupportedMediaType(Box<ApiError>),
+    /// 5xx: the server failed.
+    Server(Box<ApiError>),
+    /// Any other unexpected HTTP status.
+    Api(Box<ApiError>),
+    /// The image exists but has no data (the server answered 204 to a download).
+    NoData {
+        /// The image asked for.
+        image_id: String,
+    },
+    /// The downloaded bytes do not hash to the value the server advertised.
+    ChecksumMismatch {
+        /// Hash algorithm that was checked (`md5`, `sha512`, ...).
+        algorithm: &'static str,
+        /// Hex digest the server advertised.
+        expected: String,
+        /// Hex digest of the bytes received.
+        actual: String,
+    },
+    /// The number of bytes received differs from the advertised size.
+    SizeMismatch {
+        /// Size advertised by the image record or `Content-Length`.
+        expected: u64,
+        /// Bytes actually received.
+        actual: u64,
+    },
+    /// The server answered with something this client cannot interpret
+    /// (malformed or oversized JSON, a bad header, an inconsistent range).
+    InvalidResponse(String),
+    /// The caller passed something unusable (an empty image id, a bad filter).
+    InvalidInput(String),
+    /// The operation does not exist in the configured API version.
+    Unsupported {
+        /// What was attempted.
+        operation: &'static str,
+        /// The API version in use.
+        api_version: u8,
+    },
+    /// A configuration file or value is wrong.
+    Config {
+        /// The file, when the value came from one.
+        file: Option<PathBuf>,
+        /// 1-based line number, when known.
+        line: Option<usize>,
+        /// What is wrong, naming the option.
+        message: String,
+    },
+    /// The connection failed: refused, reset, timed out, TLS, DNS.
+    Transport {
+        /// The server the request went to (base URL, no credentials).
+        server: String,
+        /// What happened.
+        message: String,
+        /// Whether it was a timeout.
+        timeout: bool,
+    },
+    /// Every attempt failed; one entry per attempt, in order.
+    AllServersFailed(Vec<(String, Error)>),
+    /// The caller's progress callback asked to stop.
+    Cancelled,
+    /// A local file operation failed.
+    Io {
+        /// What was being done, naming the path.
+        context: String,
+        /// The underlying error.
+        source: io::Error,
+    },
+}
+
+/// The server's side of an HTTP error: status, its message, and the request
+/// id to quote to an operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status code.
+    pub status: u16,
+    /// Human-readable message, with any HTML removed.
+    pub message: String,
+    /// `x-openstack-request-id`, when the server sent one.
+    pub request_id: Option<String>,
+}
+
+impl Error {
+    /// Maps an HTTP error status and its parsed body to the variant of that meaning.
+    pub(crate) fn from_status(api: ApiError) -> Error {
+        let b = Box::new(api);
+        match b.status {
+            400 => Error::BadRequest(b),
+            401 => Error::Unauthorized(b),
+            403 => Error::Forbidden(b),
+            404 => Error::NotFound(b),
+            409 => Error::Conflict(b),
+            413 | 429 => Error::OverLimit(b),
+            415 => Error::UnsupportedMediaType(b),
+            500..=599 => Error::Server(b),
+            _ => Error::Api(b),
+        }
+    }
+
+    /// The server's error detail, for the variants that came from an HTTP status.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Error::BadRequest(e)
+            | Error::Unauthorized(e)
+            | Error::Forbidden(e)
+            | Error::NotFound(e)
+            | Error::Conflict(e)
+            | Error::OverLimit(e)
+            | Error::UnsupportedMediaType(e)
+            | Error::Server(e)
+            | Error::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, for errors that came from one.
+    pub fn status(&self) -> Option<u16> {
+        self.api_error().map(|e| e.status)
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Error {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn invalid_response(what: impl Into<String>) -> Error {
+        Error::InvalidResponse(what.into())
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {}", self.status)?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::BadRequest(e) => write!(f, "bad request: {e}"),
+            Error::Unauthorized(e) => write!(f, "unauthorized: {e}"),
+            Error::Forbidden(e) => write!(f, "forbidden: {e}"),
+            Error::NotFound(e) => write!(f, "not found: {e}"),
+            Error::Conflict(e) => write!(f, "conflict: {e}"),
+            Error::OverLimit(e) => write!(f, "over limit: {e}"),
+            Error::UnsupportedMediaType(e) => write!(f, "unsupported media type: {e}"),
+            Error::Server(e) => write!(f, "server error: {e}"),
+            Error::Api(e) => write!(f, "unexpected answer: {e}"),
+            Error::NoData { image_id } => write!(f, "image {image_id} has no data"),
+            Error::ChecksumMismatch {
+                algorithm,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "{algorithm} mismatch: expected {expected}, received data hashes to {actual}"
+            ),
+            Error::SizeMismatch { expected, actual } => {
+                write!(
+                    f,
+                    "size mismatch: expected {expected} bytes, received {actual}"
+                )
+            }
+            Error::InvalidResponse(m) => write!(f, "invalid response: {m}"),
+            Error::InvalidInput(m) => write!(f, "invalid input: {m}"),
+            Error::Unsupported {
+                operation,
+                api_version,
+            } => write!(
+                f,
+                "{operation} is not supported by image API v{api_version}"
+            ),
+            Error::Config {
+                file,
+                line,
+                message,
+            } => {
+                match (file, line) {
+                    (Some(file), Some(line)) => write!(f, "{}:{line}: ", file.display())?,
+                    (Some(file), None) => write!(f, "{}: ", file.display())?,
+                    (None, Some(line)) => write!(f, "line {line}: ")?,
+                    (None, None) => write!(f, "configuration: ")?,
+                }
+                f.write_str(message)
+            }
+            Error::Transport {
+                server, message, ..
+            } => write!(f, "{server}: {message}"),
+            Error::AllServersFailed(attempts) => {
+                write!(f, "all {} attempts failed", attempts.len())?;
+                for (server, err) in attempts {
+                    write!(f, "; {server}: {err}")?;
+                }
+                Ok(())
+            }
+            Error::Cancelled => f.write_str("cancelled by the caller"),
+            Error::Io { context, source } => write!(f, "{context}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            Error::AllServersFailed(attempts) => attempts
+                .last()
+                .map(|(_, e)| e as &(dyn std::error::Error + 'static)),
+            _ => None,
+        }
+    }
+}
+
+/// Carries an [`Error`] through `io::Read`/`io::Write`, so that it can be
+/// recovered intact on the other side (see [`Error::from_io`]).
+#[derive(Debug)]
+#[allow(dead_code)] // used by the downloader, which lands next
+pub(crate) struct Carried(pub(crate) Error);
+
+impl fmt::Display for Carried {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Carried {}
+
+#[allow(dead_code)] // used by the downloader, which lands next
+impl Error {
+    /// Wraps this error in an `io::Error` that [`Error::from_io`] unwraps again.
+    pub(crate) fn into_io(self) -> io::Error {
+        let kind = match &self {
+            Error::Transport { timeout: true, .. } => io::ErrorKind::TimedOut,
+            Error::Cancelled => io::ErrorKind::Interrupted,
+            _ => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, Carried(self))
+    }
+
+    /// Recovers an error that travelled through `io` as [`Error::into_io`];
+    /// any other I/O error is wrapped with `context`.
+    pub(crate) fn from_io(err: io::Error, context: impl FnOnce() -> String) -> Error {
+        if err.get_ref().is_some_and(|e| e.is::<Carried>()) {
+            if let Some(Ok(carried)) = err.into_inner().map(|e| e.downcast::<Carried>()) {
+                return carried.0;
+            }
+            // Unreachable in practice: the check above saw a Carried.
+            return Error::InvalidResponse("lost error".into());
+        }
+        Error::io(context(), err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_stays_small() {
+        // Large payloads are boxed so that `Result<T>` stays cheap to move;
+        // this pin makes any growth a conscious decision.
+        assert!(
+            std::mem::size_of::<Error>() <= 72,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
+    }
+
+    #[test]
+    fn statuses_map_to_meanings() {
+        let api = |status| ApiError {
+            status,
+            message: String::new(),
+            request_id: None,
+        };
+        assert!(matches!(Error::from_status(api(400)), Error::BadRequest(_)));
+        assert!(matches!(
+            Error::from_status(api(401)),
+            Error::Unauthorized(_)
+        ));
+        assert!(matches!(Error::from_status(api(403)), Error::Forbidden(_)));
+        assert!(matches!(Error::from_status(api(404)), Error::NotFound(_)));
+        assert!(matches!(Error::from_status(api(409)), Error::Conflict(_)));
+        assert!(matches!(Error::from_status(api(413)), Error::OverLimit(_)));
+        assert!(matches!(Error::from_status(api(429)), Error::OverLimit(_)));
+        assert!(matches!(
+            Error::from_status(api(415)),
+            Error::UnsupportedMediaType(_)
+        ));
+        assert!(matches!(Error::from_status(api(500)), Error::Server(_)));
+        assert!(matches!(Error::from_status(api(503)), Error::Server(_)));
+        assert!(matches!(Error::from_status(api(418)), Error::Api(_)));
+    }
+
+    #[test]
+    fn error_survives_a_trip_through_io() {
+        let e = Error::ChecksumMismatch {
+            algorithm: "md5",
+            expected: "a".into(),
+            actual: "b".into(),
+        };
+        let back = Error::from_io(e.into_io(), || "unused".into());
+        assert!(matches!(back, Error::ChecksumMismatch { .. }), "{back:?}");
+        let plain = io::Error::new(io::ErrorKind::NotFound, "gone");
+        let back = Error::from_io(plain, || "reading x".into());
+        assert_eq!(back.to_string(), "reading x: gone");
+    }
+}

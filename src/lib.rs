@@ -1,0 +1,50 @@
+//! A synchronous, dependency-light client for the OpenStack Image service
+//! (Glance), API v2 and v1.
+//!
+//! The crate root is the whole everyday API: a [`Client`] built from a plain
+//! [`Config`], the version-neutral [`Image`] it returns, and one [`Error`].
+//! The wire code of each API version lives in [`v2`], sans-IO: pure request
+//! builders and response parsers any HTTP client (or a fuzzer) can drive.
+//!
+//! ```no_run
+//! use glance_client::{Client, Config, ListQuery};
+//!
+//! let client = Client::new(Config::for_server("http://127.0.0.1:9292"))?;
+//! let query = ListQuery { status: Some("active".into()), ..ListQuery::default() };
+//! for image in client.images(&query) {
+//!     let image = image?;
+//!     println!("{}  {}", image.id, image.name.unwrap_or_default());
+//! }
+//! # Ok::<(), glance_client::Error>(())
+//! ```
+//!
+//! # Logging
+//!
+//! Through the [`log`](https://docs.rs/log) facade: `debug` shows each
+//! request's method, URL, status and request id; `warn` shows failed attempts
+//! and deprecated configuration. Headers are never logged, so a token never
+//! reaches a log.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+mod client;
+mod config;
+mod error;
+mod image;
+mod query;
+mod stream;
+mod transport;
+mod wire;
+
+pub mod v2;
+
+pub use client::{Client, Images};
+pub use config::{ApiVersion, Auth, Config, FileSystem};
+pub use error::{ApiError, Error, Result};
+pub use image::{Image, ImageUpdate, Location, NewImage};
+pub use query::ListQuery;
+pub use stream::ImageStream;
+/// The `http` crate's request and response types, as used by [`v2`]'s wire code.
+pub use ureq::http;
