@@ -358,6 +358,14 @@ fn never_sent(err: &ureq::Error) -> bool {
     }
 }
 
+/// Maps a failure while reading a response body as `io::Read` (where ureq
+/// hands its errors over as `io::Error`) to [`Error::Transport`] carried in
+/// an `io::Error`: [`Error::from_io`] recovers it, and a timeout keeps the
+/// kind `TimedOut`.
+pub(crate) fn body_error(server: &str, err: io::Error) -> io::Error {
+    transport_error(server, ureq::Error::from(err)).into_io()
+}
+
 /// Maps a ureq failure to [`Error::Transport`] naming the server, with a
 /// short reason.
 pub(crate) fn transport_error(server: &str, err: ureq::Error) -> Error {

@@ -1,0 +1,474 @@
+//! Several servers: failover, retries, what is never retried, rotation,
+//! shuffle, timeouts. httptest servers answer; raw listeners inject faults.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::{Cursor, Read};
+use std::time::Duration;
+
+use common::{RawServer, VERSIONS, refused_url, within};
+use glance_client::{Auth, Client, Config, Error, NewImage};
+use httptest::matchers::request;
+use httptest::responders::status_code;
+use httptest::{Expectation, Server, cycle};
+
+const CREATED: &str = include_str!("fixtures/v2/create.json");
+
+/// Servers in the given order, no pause between attempts, 3 retries.
+fn config(servers: &[&str]) -> Config {
+    Config {
+        api_servers: servers.iter().map(|s| s.to_string()).collect(),
+        shuffle_servers: false,
+        retry_delay: Duration::ZERO,
+        num_retries: 3,
+        connect_timeout: Some(Duration::from_secs(5)),
+        read_timeout: Some(Duration::from_secs(5)),
+        ..Config::default()
+    }
+}
+
+fn url(server: &Server) -> String {
+    server.url_str("")
+}
+
+fn versions_ok(server: &Server, times: usize) {
+    server.expect(
+        Expectation::matching(request::method_path("GET", "/versions"))
+            .times(times)
+            .respond_with(status_code(200).body(VERSIONS)),
+    );
+}
+
+#[test]
+fn a_refused_connection_fails_over_to_the_next_server() {
+    let good = Server::run();
+    versions_ok(&good, 1);
+    let client = Client::new(config(&[&refused_url(), &url(&good)])).unwrap();
+    let versions = client.versions().expect("the second server answers");
+    assert_eq!(versions[0].id, "v2.18");
+}
+
+#[test]
+fn a_503_then_a_200_from_the_same_server_succeeds() {
+    let server = Server::run();
+    server.expect(
+        Expectation::matching(request::method_path("GET", "/versions"))
+            .times(2)
+            .respond_with(cycle![status_code(503), status_code(200).body(VERSIONS)]),
+    );
+    let client = Client::new(Config {
+        num_retries: 1,
+        ..config(&[&url(&server)])
+    })
+    .unwrap();
+    assert!(
+        client.versions().is_ok(),
+        "the retry after the 503 succeeds"
+    );
+}
+
+#[test]
+fn gateway_errors_fail_over_to_the_next_server() {
+    let (a, b, c, d) = (Server::run(), Server::run(), Server::run(), Server::run());
+    for (server, status) in [(&a, 502), (&b, 503), (&c, 504)] {
+        server.expect(
+            Expectation::matching(request::method_path("GET", "/versions"))
+                .times(1)
+                .respond_with(status_code(status)),
+        );
+    }
+    versions_ok(&d, 1);
+    let client = Client::new(config(&[&url(&a), &url(&b), &url(&c), &url(&d)])).unwrap();
+    assert!(client.versions().is_ok(), "the fourth server answers");
+}
+
+#[test]
+fn when_every_server_is_down_the_error_lists_each_attempt() {
+    let (one, two) = (refused_url(), refused_url());
+    let client = Client::new(config(&[&one, &two])).unwrap();
+    let err = client.versions().unwrap_err();
+    let Error::AllServersFailed(attempts) = &err else {
+        panic!("expected AllServersFailed, got {err:?}");
+    };
+    let tried: Vec<&str> = attempts.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(
+        tried,
+        [&one, &two, &one, &two],
+        "1 + num_retries attempts, rotating"
+    );
+    assert!(
+        attempts
+            .iter()
+            .all(|(_, e)| matches!(e, Error::Transport { timeout: false, .. })),
+        "{attempts:?}"
+    );
+    let text = err.to_string();
+    assert_eq!(
+        text,
+        format!(
+            "all 4 attempts on 2 servers failed: {one}: connection refused; \
+             {two}: connection refused; {one}: connection refused; {two}: connection refused"
+        )
+    );
+}
+
+#[test]
+fn retries_stop_after_num_retries() {
+    let server = Server::run();
+    server.expect(
+        Expectation::matching(request::method_path("GET", "/versions"))
+            .times(3)
+            .respond_with(status_code(503)),
+    );
+    let client = Client::new(Config {
+        num_retries: 2,
+        ..config(&[&url(&server)])
+    })
+    .unwrap();
+    let err = client.versions().unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("all 3 attempts on one server failed: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_404_is_returned_at_once() {
+    let (a, b) = (Server::run(), Server::run());
+    a.expect(
+        Expectation::matching(request::method_path("GET", "/v2/images/nope"))
+            .times(1)
+            .respond_with(status_code(404)),
+    );
+    let client = Client::new(config(&[&url(&a), &url(&b)])).unwrap();
+    let err = client.image("nope").unwrap_err();
+    assert!(
+        matches!(err, Error::NotFound(_)),
+        "expected NotFound, got {err:?}"
+    );
+}
+
+#[test]
+fn a_500_is_returned_at_once() {
+    let (a, b) = (Server::run(), Server::run());
+    a.expect(
+        Expectation::matching(request::method_path("GET", "/v2/images/x"))
+            .times(1)
+            .respond_with(status_code(500)),
+    );
+    let client = Client::new(config(&[&url(&a), &url(&b)])).unwrap();
+    let err = client.image("x").unwrap_err();
+    assert_eq!(err.status(), Some(500), "{err:?}");
+}
+
+#[test]
+fn a_create_without_an_id_is_not_retried() {
+    let (a, b) = (Server::run(), Server::run());
+    a.expect(
+        Expectation::matching(request::method_path("POST", "/v2/images"))
+            .times(1)
+            .respond_with(status_code(503)),
+    );
+    let client = Client::new(config(&[&url(&a), &url(&b)])).unwrap();
+    let err = client.create_image(&NewImage::default()).unwrap_err();
+    assert_eq!(err.status(), Some(503), "the 503 comes back as is: {err:?}");
+}
+
+#[test]
+fn a_create_with_an_id_is_retried() {
+    let (a, b) = (Server::run(), Server::run());
+    for (server, status, body) in [(&a, 503, ""), (&b, 201, CREATED)] {
+        server.expect(
+            Expectation::matching(request::method_path("POST", "/v2/images"))
+                .times(1)
+                .respond_with(status_code(status).body(body)),
+        );
+    }
+    let client = Client::new(config(&[&url(&a), &url(&b)])).unwrap();
+    let new = NewImage {
+        id: Some("e54e8577-3aa8-44c2-afc1-6205679c7fba".into()),
+        ..NewImage::default()
+    };
+    let image = client
+        .create_image(&new)
+        .expect("created on the second server");
+    assert_eq!(image.id, "e54e8577-3aa8-44c2-afc1-6205679c7fba");
+}
+
+#[test]
+fn a_create_without_an_id_fails_over_when_nothing_was_sent() {
+    let good = Server::run();
+    good.expect(
+        Expectation::matching(request::method_path("POST", "/v2/images"))
+            .times(1)
+            .respond_with(status_code(201).body(CREATED)),
+    );
+    let client = Client::new(config(&[&refused_url(), &url(&good)])).unwrap();
+    assert!(
+        client.create_image(&NewImage::default()).is_ok(),
+        "a refused connection sent nothing, so the create may go to the next server"
+    );
+}
+
+#[test]
+fn an_upload_from_a_stream_is_sent_once() {
+    let (a, b) = (Server::run(), Server::run());
+    a.expect(
+        Expectation::matching(request::method_path("PUT", "/v2/images/i/file"))
+            .times(1)
+            .respond_with(status_code(503)),
+    );
+    let client = Client::new(config(&[&url(&a), &url(&b)])).unwrap();
+    let mut data = &b"image bytes"[..];
+    let err = client.upload("i", &mut data, Some(11)).unwrap_err();
+    assert_eq!(err.status(), Some(503), "{err:?}");
+}
+
+#[test]
+fn an_upload_from_a_seekable_source_is_resent_from_its_start() {
+    let (a, b) = (Server::run(), Server::run());
+    a.expect(
+        Expectation::matching(request::method_path("PUT", "/v2/images/i/file"))
+            .times(1)
+            .respond_with(status_code(503)),
+    );
+    b.expect(
+        Expectation::matching(httptest::all_of![
+            request::method_path("PUT", "/v2/images/i/file"),
+            request::body("image bytes"),
+        ])
+        .times(1)
+        .respond_with(status_code(204)),
+    );
+    let client = Client::new(config(&[&url(&a), &url(&b)])).unwrap();
+    let mut source = Cursor::new(b"skip:image bytes".to_vec());
+    source.set_position(5);
+    client
+        .upload_seekable("i", &mut source, Some(11))
+        .expect("the second server gets the whole body again");
+}
+
+#[test]
+fn a_stalled_server_times_out_and_the_next_one_answers() {
+    let stalled = RawServer::stalled();
+    let good = Server::run();
+    versions_ok(&good, 1);
+    let config = Config {
+        read_timeout: Some(Duration::from_millis(300)),
+        ..config(&[&stalled.url, &url(&good)])
+    };
+    let client = Client::new(config).unwrap();
+    let result = within(
+        Duration::from_secs(20),
+        "failover from a stalled server",
+        move || client.versions(),
+    );
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(stalled.accepted(), 1, "the stalled server was tried first");
+}
+
+#[test]
+fn a_server_that_stalls_everywhere_gives_timeout_errors() {
+    let stalled = RawServer::stalled();
+    let config = Config {
+        num_retries: 1,
+        read_timeout: Some(Duration::from_millis(200)),
+        ..config(&[&stalled.url])
+    };
+    let client = Client::new(config).unwrap();
+    let err = within(
+        Duration::from_secs(20),
+        "two timed-out attempts",
+        move || client.versions().unwrap_err(),
+    );
+    let Error::AllServersFailed(attempts) = &err else {
+        panic!("expected AllServersFailed, got {err:?}");
+    };
+    assert!(
+        attempts
+            .iter()
+            .all(|(_, e)| matches!(e, Error::Transport { timeout: true, .. })),
+        "every attempt is a timeout: {err}"
+    );
+}
+
+#[test]
+fn a_body_that_breaks_off_is_retried_on_the_next_server() {
+    let broken = RawServer::answering(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n",
+        br#"{"versions": ["#,
+    );
+    let good = Server::run();
+    versions_ok(&good, 1);
+    let client = Client::new(config(&[&broken.url, &url(&good)])).unwrap();
+    assert!(
+        client.versions().is_ok(),
+        "the second server's answer is used"
+    );
+    assert_eq!(broken.accepted(), 1);
+}
+
+#[test]
+fn a_connection_closed_without_an_answer_is_retried() {
+    let closing = RawServer::start(drop);
+    let good = Server::run();
+    versions_ok(&good, 1);
+    let client = Client::new(config(&[&closing.url, &url(&good)])).unwrap();
+    assert!(
+        client.versions().is_ok(),
+        "the second server's answer is used"
+    );
+}
+
+#[test]
+fn the_rotation_visits_every_server_in_turn() {
+    let servers = [Server::run(), Server::run(), Server::run()];
+    for server in &servers {
+        versions_ok(server, 2);
+    }
+    let urls: Vec<String> = servers.iter().map(url).collect();
+    let client = Client::new(Config {
+        shuffle_servers: true,
+        ..config(&urls.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .unwrap();
+    for _ in 0..6 {
+        client.versions().expect("every server answers");
+    }
+    // Each server verifies on drop that it saw exactly two of the six calls.
+}
+
+#[test]
+fn shuffle_off_keeps_the_configured_order() {
+    let mut servers = [Server::run(), Server::run(), Server::run()];
+    for server in &servers {
+        versions_ok(server, 1);
+    }
+    let urls: Vec<String> = servers.iter().map(url).collect();
+    let client = Client::new(config(&urls.iter().map(String::as_str).collect::<Vec<_>>())).unwrap();
+    let expected: Vec<String> = urls
+        .iter()
+        .map(|u| u.trim_end_matches('/').into())
+        .collect();
+    assert_eq!(client.servers(), expected.as_slice());
+    for server in &mut servers {
+        client.versions().unwrap();
+        // Panics unless this very server took the call just made.
+        server.verify_and_clear();
+    }
+}
+
+#[test]
+fn shuffle_on_changes_the_order_between_clients() {
+    let urls: Vec<String> = (1..=6).map(|i| format!("http://10.0.0.{i}:9292")).collect();
+    let orders: BTreeSet<Vec<String>> = (0..20)
+        .map(|_| {
+            let client = Client::new(Config {
+                shuffle_servers: true,
+                ..config(&urls.iter().map(String::as_str).collect::<Vec<_>>())
+            })
+            .unwrap();
+            let mut order = client.servers().to_vec();
+            let shown = order.clone();
+            order.sort();
+            assert_eq!(order, urls, "a shuffle keeps every server once");
+            shown
+        })
+        .collect();
+    assert!(
+        orders.len() > 1,
+        "20 clients all got the same order: {orders:?}"
+    );
+}
+
+#[test]
+fn a_slow_body_is_never_cut_while_data_keeps_coming() {
+    // 30 chunks 50 ms apart: 1.5 s in all, three times the per-read timeout.
+    let trickle = RawServer::start(|mut stream| {
+        use std::io::Write;
+        let _ = common::read_head(&mut stream);
+        let _ = stream.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 30\r\n\r\n",
+        );
+        for _ in 0..30 {
+            let _ = stream.write_all(b"x");
+            let _ = stream.flush();
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    let client = Client::new(Config {
+        read_timeout: Some(Duration::from_millis(500)),
+        ..config(&[&trickle.url])
+    })
+    .unwrap();
+    let data = within(Duration::from_secs(30), "a trickling download", move || {
+        let mut stream = client.open_download("img").expect("download starts");
+        let mut data = Vec::new();
+        stream.read_to_end(&mut data).map(|_| data)
+    });
+    assert_eq!(data.expect("the whole body arrives").len(), 30);
+}
+
+#[test]
+fn a_body_that_stalls_midway_is_detected() {
+    let stalling = RawServer::start(|mut stream| {
+        use std::io::Write;
+        let _ = common::read_head(&mut stream);
+        let _ = stream.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 100\r\n\r\nfirst bytes",
+        );
+        let _ = stream.flush();
+        // Keep the connection open, silent, until the client gives up.
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
+        let _ = stream.read(&mut [0u8; 1]);
+    });
+    let client = Client::new(Config {
+        read_timeout: Some(Duration::from_millis(300)),
+        ..config(&[&stalling.url])
+    })
+    .unwrap();
+    let result = within(
+        Duration::from_secs(20),
+        "reading a stalled body",
+        move || {
+            let mut stream = client.open_download("img").expect("download starts");
+            let mut data = Vec::new();
+            stream
+                .read_to_end(&mut data)
+                .map_err(|e| (e.kind(), e.to_string()))
+        },
+    );
+    let (kind, message) = result.expect_err("the read fails");
+    assert_eq!(kind, std::io::ErrorKind::TimedOut, "{message}");
+    assert_eq!(
+        message,
+        format!("{}: timed out waiting for the answer", stalling.url)
+    );
+}
+
+#[test]
+fn failed_attempts_are_logged_with_server_and_reason_never_the_token() {
+    common::record_logs();
+    let refused = refused_url();
+    let good = Server::run();
+    versions_ok(&good, 1);
+    let client = Client::new(Config {
+        auth: Auth::Token("tok-s3cret-123".into()),
+        ..config(&[&refused, &url(&good)])
+    })
+    .unwrap();
+    client.versions().unwrap();
+    let logs = common::logs();
+    assert!(
+        logs.iter().any(|l| l.starts_with("WARN")
+            && l.contains(&format!("{refused}/versions"))
+            && l.contains("connection refused")),
+        "a warning names the server and the reason: {logs:#?}"
+    );
+    assert!(
+        logs.iter().all(|l| !l.contains("s3cret")),
+        "the token never reaches a log: {logs:#?}"
+    );
+}
