@@ -115,6 +115,50 @@ fn fake_proxy() -> (RawServer, Receiver<Tunnel>) {
 }
 
 /// The Glance stand-in, on 127.0.0.1 (httptest's default is `[::1]`).
+/// A fake SOCKS5 proxy on 127.0.0.1 (no authentication) that records the
+/// requested target as `host:port` and then answers the tunnelled request
+/// itself with the versions document.
+fn fake_socks5() -> (RawServer, Receiver<(String, String)>) {
+    use std::io::{Read, Write};
+    let (tx, rx) = channel();
+    let proxy = RawServer::start(move |mut s| {
+        let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+        let mut greeting = [0u8; 2];
+        let _ = s.read_exact(&mut greeting);
+        let _ = s.read_exact(&mut vec![0u8; usize::from(greeting[1])]);
+        let _ = s.write_all(&[5, 0]);
+        let mut request = [0u8; 4];
+        let _ = s.read_exact(&mut request);
+        let host = match request[3] {
+            1 => {
+                let mut a = [0u8; 4];
+                let _ = s.read_exact(&mut a);
+                std::net::Ipv4Addr::from(a).to_string()
+            }
+            3 => {
+                let mut len = [0u8; 1];
+                let _ = s.read_exact(&mut len);
+                let mut name = vec![0u8; usize::from(len[0])];
+                let _ = s.read_exact(&mut name);
+                String::from_utf8_lossy(&name).into_owned()
+            }
+            other => format!("address type {other}"),
+        };
+        let mut port = [0u8; 2];
+        let _ = s.read_exact(&mut port);
+        let _ = s.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0]);
+        let inner = read_head(&mut s).unwrap_or_default();
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{VERSIONS}",
+            VERSIONS.len()
+        );
+        let _ = s.write_all(answer.as_bytes());
+        let _ = tx.send((format!("{host}:{}", u16::from_be_bytes(port)), inner));
+    });
+    (proxy, rx)
+}
+
 fn glance() -> (Server, String) {
     let server = ServerBuilder::new()
         .bind_addr("127.0.0.1:0".parse().unwrap())
@@ -203,12 +247,28 @@ fn an_https_proxy_does_not_carry_plain_http() {
 }
 
 #[test]
+fn all_proxy_may_be_socks5h_which_resolves_names_itself() {
+    let (proxy, seen) = fake_socks5();
+    run_child(
+        "http://localhost:9292",
+        "ok",
+        &[("ALL_PROXY", &proxy.url.replace("http://", "socks5h://"))],
+    );
+    let (target, inner) = seen.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(
+        target, "localhost:9292",
+        "the name goes to the proxy unresolved"
+    );
+    assert!(inner.starts_with("GET /versions HTTP/1.1\r\n"), "{inner}");
+}
+
+#[test]
 fn an_unusable_proxy_variable_fails_client_new_naming_it() {
     let (_glance, url) = glance();
     let out = run_child(
         &url,
         "config-error",
-        &[("http_proxy", "socks5://user:pw-s3cret@127.0.0.1:1080")],
+        &[("http_proxy", "ftp://user:pw-s3cret@127.0.0.1:21")],
     );
     assert!(
         out.contains("CHILD: configuration: environment variable http_proxy"),

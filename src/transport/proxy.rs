@@ -17,10 +17,12 @@
 //!   to match addresses. `host:port` matches only that port.
 //! - Loopback servers are not exempt by themselves (as with curl): list
 //!   `localhost,127.0.0.1,::1` in `no_proxy` to reach them directly.
-//! - Proxies are `http://` or `https://` URLs (`host:port` means `http://`);
-//!   SOCKS is not supported. ureq reaches every server through a proxy with a
-//!   `CONNECT` tunnel, `http://` servers too, so the proxy must allow
-//!   `CONNECT` to the Glance port. The token only travels inside the tunnel.
+//! - Proxies are `http://`, `https://` (`host:port` means `http://`) or
+//!   `socks4://`, `socks4a://`, `socks5://` (the client resolves the server's
+//!   name), `socks5h://` (the proxy does). ureq reaches every server through an
+//!   HTTP proxy with a `CONNECT` tunnel, `http://` servers too, so the proxy
+//!   must allow `CONNECT` to the Glance port. The token only travels inside
+//!   the tunnel.
 
 use std::net::IpAddr;
 
@@ -118,19 +120,18 @@ fn parse_proxy(var: &'static str, value: &str) -> Result<Chosen> {
     };
     let url = Url::parse(&text).map_err(|e| bad(format!("not a proxy URL ({e})")))?;
     match url.scheme() {
-        "http" | "https" => {}
-        s if s.starts_with("socks") => {
-            return Err(bad(
-                "SOCKS proxies are not supported; use an HTTP proxy".into()
-            ));
-        }
+        "http" | "https" | "socks4" | "socks4a" | "socks" | "socks5" | "socks5h" => {}
         s => return Err(bad(format!("unsupported proxy scheme {s:?}"))),
     }
     let host = url
         .host_str()
         .filter(|h| !h.is_empty())
         .ok_or_else(|| bad("the proxy URL has no host".into()))?;
-    let port = url.port_or_known_default().unwrap_or(80);
+    let port = url.port().unwrap_or(match url.scheme() {
+        "http" => 80,
+        "https" => 443,
+        _ => 1080,
+    });
     let proxy = ureq::Proxy::new(&text).map_err(|e| bad(format!("not a proxy URL ({e})")))?;
     Ok(Chosen {
         proxy,
@@ -299,15 +300,24 @@ mod tests {
     }
 
     #[test]
+    fn socks_proxies_are_accepted() {
+        let e = env(&[("all_proxy", "socks5h://p")]);
+        assert_eq!(route(&e, "https://g"), "all_proxy -> socks5h://p:1080");
+    }
+
+    #[test]
     fn credentials_are_never_shown() {
         let e = env(&[("https_proxy", "http://user:s3cret@p:3128")]);
         let shown = route(&e, "https://g");
         assert_eq!(shown, "https_proxy -> http://p:3128");
+        let chosen = e.proxy_for(&Url::parse("https://g").unwrap()).unwrap();
+        let debug = format!("{chosen:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
     }
 
     #[test]
     fn bad_proxies_are_config_errors_naming_the_variable() {
-        for value in ["socks5://p:1080", "ftp://p", "http://", "http://[zz"] {
+        for value in ["ftp://p", "http://", "http://[zz"] {
             let e = env(&[("https_proxy", value)]);
             let err = e.proxy_for(&Url::parse("https://g").unwrap()).unwrap_err();
             let text = err.to_string();
