@@ -243,9 +243,25 @@ impl fmt::Display for Error {
                     n => format!("{n} servers"),
                 };
                 write!(f, "all {} attempts on {on} failed", attempts.len())?;
-                for (i, (server, err)) in attempts.iter().enumerate() {
+                // Each distinct (server, reason) once, in order of first
+                // appearance, with how often it happened.
+                let mut seen: Vec<(&str, String, usize)> = Vec::new();
+                for (server, err) in attempts {
+                    let reason = err.attempt_reason();
+                    match seen
+                        .iter_mut()
+                        .find(|(s, r, _)| s == server && *r == reason)
+                    {
+                        Some((_, _, n)) => *n += 1,
+                        None => seen.push((server, reason, 1)),
+                    }
+                }
+                for (i, (server, reason, n)) in seen.iter().enumerate() {
                     let sep = if i == 0 { ": " } else { "; " };
-                    write!(f, "{sep}{server}: {}", err.attempt_reason())?;
+                    write!(f, "{sep}{server}: {reason}")?;
+                    if *n > 1 {
+                        write!(f, " ({n} times)")?;
+                    }
                 }
                 Ok(())
             }
@@ -376,9 +392,8 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "all 3 attempts on 2 servers failed: \
-             http://a:9292: connection refused; \
-             http://b:9292: server error: HTTP 503: try later (request id req-1); \
-             http://a:9292: connection refused"
+             http://a:9292: connection refused (2 times); \
+             http://b:9292: server error: HTTP 503: try later (request id req-1)"
         );
     }
 

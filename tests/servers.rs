@@ -107,8 +107,8 @@ fn when_every_server_is_down_the_error_lists_each_attempt() {
     assert_eq!(
         text,
         format!(
-            "all 4 attempts on 2 servers failed: {one}: connection refused; \
-             {two}: connection refused; {one}: connection refused; {two}: connection refused"
+            "all 4 attempts on 2 servers failed: {one}: connection refused (2 times); \
+             {two}: connection refused (2 times)"
         )
     );
 }
