@@ -227,6 +227,24 @@ fn an_upload_from_a_stream_is_sent_once() {
 }
 
 #[test]
+fn an_upload_from_a_stream_fails_over_when_nothing_was_sent() {
+    let good = Server::run();
+    good.expect(
+        Expectation::matching(httptest::all_of![
+            request::method_path("PUT", "/v2/images/i/file"),
+            request::body("image bytes"),
+        ])
+        .times(1)
+        .respond_with(status_code(204)),
+    );
+    let client = Client::new(config(&[&refused_url(), &url(&good)])).unwrap();
+    let mut data = &b"image bytes"[..];
+    client
+        .upload("i", &mut data, Some(11))
+        .expect("the stream was not read yet, so the next server gets all of it");
+}
+
+#[test]
 fn an_upload_from_a_seekable_source_is_resent_from_its_start() {
     let (a, b) = (Server::run(), Server::run());
     a.expect(
