@@ -9,6 +9,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use glance_client::Config;
+use httptest::matchers::request;
+use httptest::responders::status_code;
+use httptest::{Expectation, Server};
+
 /// The versions document, as `GET /versions` answers it.
 pub const VERSIONS: &str = r#"{"versions": [{"id": "v2.18", "status": "CURRENT",
   "links": [{"rel": "self", "href": "http://127.0.0.1/v2/"}]}]}"#;
@@ -167,4 +172,29 @@ pub fn within<T: Send + 'static>(
     });
     rx.recv_timeout(limit)
         .unwrap_or_else(|_| panic!("{what} did not finish within {limit:?}"))
+}
+
+/// Servers in the given order, no pause between attempts, 3 retries.
+pub fn config(servers: &[&str]) -> Config {
+    Config {
+        api_servers: servers.iter().map(|s| s.to_string()).collect(),
+        shuffle_servers: false,
+        retry_delay: Duration::ZERO,
+        num_retries: 3,
+        connect_timeout: Some(Duration::from_secs(5)),
+        read_timeout: Some(Duration::from_secs(5)),
+        ..Config::default()
+    }
+}
+
+pub fn url(server: &Server) -> String {
+    server.url_str("")
+}
+
+pub fn versions_ok(server: &Server, times: usize) {
+    server.expect(
+        Expectation::matching(request::method_path("GET", "/versions"))
+            .times(times)
+            .respond_with(status_code(200).body(VERSIONS)),
+    );
 }
