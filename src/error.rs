@@ -158,6 +158,15 @@ impl Error {
     pub(crate) fn invalid_response(what: impl Into<String>) -> Error {
         Error::InvalidResponse(what.into())
     }
+
+    /// What went wrong on one attempt, without the server name that
+    /// [`Error::Transport`] carries (the listing and the log name it already).
+    pub(crate) fn attempt_reason(&self) -> String {
+        match self {
+            Error::Transport { message, .. } => message.clone(),
+            other => other.to_string(),
+        }
+    }
 }
 
 impl fmt::Display for ApiError {
@@ -226,9 +235,33 @@ impl fmt::Display for Error {
                 server, message, ..
             } => write!(f, "{server}: {message}"),
             Error::AllServersFailed(attempts) => {
-                write!(f, "all {} attempts failed", attempts.len())?;
+                let mut servers: Vec<&str> = attempts.iter().map(|(s, _)| s.as_str()).collect();
+                servers.sort_unstable();
+                servers.dedup();
+                let on = match servers.len() {
+                    1 => "one server".to_string(),
+                    n => format!("{n} servers"),
+                };
+                write!(f, "all {} attempts on {on} failed", attempts.len())?;
+                // Each distinct (server, reason) once, in order of first
+                // appearance, with how often it happened.
+                let mut seen: Vec<(&str, String, usize)> = Vec::new();
                 for (server, err) in attempts {
-                    write!(f, "; {server}: {err}")?;
+                    let reason = err.attempt_reason();
+                    match seen
+                        .iter_mut()
+                        .find(|(s, r, _)| s == server && *r == reason)
+                    {
+                        Some((_, _, n)) => *n += 1,
+                        None => seen.push((server, reason, 1)),
+                    }
+                }
+                for (i, (server, reason, n)) in seen.iter().enumerate() {
+                    let sep = if i == 0 { ": " } else { "; " };
+                    write!(f, "{sep}{server}: {reason}")?;
+                    if *n > 1 {
+                        write!(f, " ({n} times)")?;
+                    }
                 }
                 Ok(())
             }
@@ -329,6 +362,39 @@ mod tests {
         assert!(matches!(Error::from_status(api(500)), Error::Server(_)));
         assert!(matches!(Error::from_status(api(503)), Error::Server(_)));
         assert!(matches!(Error::from_status(api(418)), Error::Api(_)));
+    }
+
+    #[test]
+    fn all_servers_failed_lists_every_attempt() {
+        let refused = |server: &str| {
+            (
+                server.to_string(),
+                Error::Transport {
+                    server: server.into(),
+                    message: "connection refused".into(),
+                    timeout: false,
+                },
+            )
+        };
+        let unavailable = (
+            "http://b:9292".to_string(),
+            Error::from_status(ApiError {
+                status: 503,
+                message: "try later".into(),
+                request_id: Some("req-1".into()),
+            }),
+        );
+        let e = Error::AllServersFailed(vec![
+            refused("http://a:9292"),
+            unavailable,
+            refused("http://a:9292"),
+        ]);
+        assert_eq!(
+            e.to_string(),
+            "all 3 attempts on 2 servers failed: \
+             http://a:9292: connection refused (2 times); \
+             http://b:9292: server error: HTTP 503: try later (request id req-1)"
+        );
     }
 
     #[test]

@@ -56,7 +56,9 @@ impl ImageStream {
 
 impl Read for ImageStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.reader.read(buf)
+        self.reader
+            .read(buf)
+            .map_err(|e| crate::transport::body_error(&self.server, e))
     }
 }
 

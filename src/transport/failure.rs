@@ -1,0 +1,161 @@
+//! What a failed attempt means: ureq's errors mapped to [`Error::Transport`]
+//! with a short reason, which failures another attempt may cure, and which
+//! ones provably sent nothing.
+
+use std::io;
+
+use ureq::http::Response;
+
+use crate::error::{Error, Result};
+use crate::wire;
+
+/// Reads a whole answer, capped at [`wire::MAX_JSON_BODY`]; a body that
+/// breaks off is a (retryable) transport error.
+pub(super) fn read_capped(
+    server: &str,
+    response: Response<ureq::Body>,
+) -> Result<Response<Vec<u8>>> {
+    let (parts, mut body) = response.into_parts();
+    let bytes = body
+        .with_config()
+        .limit(wire::MAX_JSON_BODY)
+        .read_to_vec()
+        .map_err(|e| match e {
+            ureq::Error::BodyExceedsLimit(n) => {
+                Error::invalid_response(format!("answer larger than {n} bytes"))
+            }
+            other => transport_error(server, other),
+        })?;
+    let response = Response::from_parts(parts, bytes);
+    retryable_status(&response)?;
+    Ok(response)
+}
+
+/// 502, 503 and 504 become errors here so the attempt loop can retry them.
+fn retryable_status(response: &Response<Vec<u8>>) -> Result<()> {
+    match response.status().as_u16() {
+        502..=504 => Err(wire::parse_error(response)),
+        _ => Ok(()),
+    }
+}
+
+/// Whether another attempt (on the next server) may succeed.
+pub(crate) fn is_retryable(err: &Error) -> bool {
+    match err {
+        Error::Transport { .. } => true,
+        Error::Server(api) => matches!(api.status, 502..=504),
+        _ => false,
+    }
+}
+
+/// Whether a ureq failure happened before any byte of the request left:
+/// nothing reached the server, so even a create may be sent again.
+pub(super) fn never_sent(err: &ureq::Error) -> bool {
+    match err {
+        ureq::Error::HostNotFound | ureq::Error::ConnectProxyFailed(_) => true,
+        ureq::Error::Timeout(t) => matches!(t, ureq::Timeout::Connect | ureq::Timeout::Resolve),
+        ureq::Error::Io(e) => matches!(
+            e.kind(),
+            io::ErrorKind::ConnectionRefused
+                | io::ErrorKind::HostUnreachable
+                | io::ErrorKind::NetworkUnreachable
+                | io::ErrorKind::AddrNotAvailable
+        ),
+        _ => false,
+    }
+}
+
+/// Maps a failure while reading a response body as `io::Read` (where ureq
+/// hands its errors over as `io::Error`) to [`Error::Transport`] carried in
+/// an `io::Error`: [`Error::from_io`] recovers it, and a timeout keeps the
+/// kind `TimedOut`.
+pub(crate) fn body_error(server: &str, err: io::Error) -> io::Error {
+    transport_error(server, ureq::Error::from(err)).into_io()
+}
+
+/// Maps a ureq failure to [`Error::Transport`] naming the server, with a
+/// short reason.
+pub(crate) fn transport_error(server: &str, err: ureq::Error) -> Error {
+    use ureq::Timeout as T;
+    let (message, timeout) = match err {
+        ureq::Error::Http(e) => return Error::InvalidInput(format!("{server}: {e}")),
+        ureq::Error::BadUri(e) => return Error::InvalidInput(format!("{server}: bad URL {e}")),
+        ureq::Error::Timeout(T::Connect | T::Resolve) => ("timed out connecting".into(), true),
+        ureq::Error::Timeout(T::PerWrite | T::SendRequest | T::SendBody) => {
+            ("timed out sending the request".into(), true)
+        }
+        ureq::Error::Timeout(_) => ("timed out waiting for the answer".into(), true),
+        ureq::Error::Io(e) => match e.kind() {
+            io::ErrorKind::ConnectionRefused => ("connection refused".into(), false),
+            io::ErrorKind::ConnectionReset => ("connection reset".into(), false),
+            io::ErrorKind::ConnectionAborted => ("connection aborted".into(), false),
+            io::ErrorKind::BrokenPipe => ("connection closed while sending".into(), false),
+            io::ErrorKind::UnexpectedEof => (
+                "connection closed before the answer was complete".into(),
+                false,
+            ),
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+                ("timed out waiting for the answer".into(), true)
+            }
+            _ => (e.to_string(), false),
+        },
+        ureq::Error::HostNotFound => ("host not found".into(), false),
+        ureq::Error::Rustls(e) => (format!("TLS: {e}"), false),
+        ureq::Error::Protocol(e) => (format!("malformed HTTP answer: {e}"), false),
+        ureq::Error::ConnectProxyFailed(why) => (format!("proxy refused the tunnel: {why}"), false),
+        other => (other.to_string(), false),
+    };
+    Error::Transport {
+        server: server.to_string(),
+        message,
+        timeout,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_errors() {
+        let t = Error::Transport {
+            server: "s".into(),
+            message: "refused".into(),
+            timeout: false,
+        };
+        assert!(is_retryable(&t));
+        let api = |status| crate::error::ApiError {
+            status,
+            message: String::new(),
+            request_id: None,
+        };
+        for status in [502, 503, 504] {
+            assert!(is_retryable(&Error::from_status(api(status))), "{status}");
+        }
+        for status in [400, 401, 403, 404, 409, 413, 500, 501] {
+            assert!(!is_retryable(&Error::from_status(api(status))), "{status}");
+        }
+    }
+
+    #[test]
+    fn only_connect_failures_count_as_never_sent() {
+        let io = |kind| ureq::Error::Io(io::Error::from(kind));
+        assert!(never_sent(&io(io::ErrorKind::ConnectionRefused)));
+        assert!(never_sent(&ureq::Error::HostNotFound));
+        assert!(never_sent(&ureq::Error::Timeout(ureq::Timeout::Connect)));
+        assert!(!never_sent(&io(io::ErrorKind::ConnectionReset)));
+        assert!(!never_sent(&io(io::ErrorKind::UnexpectedEof)));
+        assert!(!never_sent(&ureq::Error::Timeout(ureq::Timeout::PerRead)));
+    }
+
+    #[test]
+    fn transport_errors_read_well_and_flag_timeouts() {
+        let e = transport_error(
+            "http://a:1",
+            ureq::Error::Io(io::Error::from(io::ErrorKind::ConnectionRefused)),
+        );
+        assert_eq!(e.to_string(), "http://a:1: connection refused");
+        let e = transport_error("http://a:1", ureq::Error::Timeout(ureq::Timeout::PerRead));
+        assert!(matches!(e, Error::Transport { timeout: true, .. }), "{e:?}");
+    }
+}

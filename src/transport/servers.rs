@@ -1,0 +1,210 @@
+//! The server list, with Nova's semantics for `api_servers`: each URL checked
+//! and normalised, the list shuffled once per client, then used in rotation,
+//! every attempt (first or retry) moving on to the next server.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::error::{Error, Result};
+
+/// Checks a server URL and reduces it to `scheme://host[:port][/prefix]`
+/// without a trailing slash or a version suffix (`/v2`, `/v1`, `/v2.1`).
+///
+/// An entry without a scheme gets `http://` and a warning, as in Nova.
+/// Credentials in the URL are refused (they would end up in logs and errors).
+pub(crate) fn normalize_server(raw: &str) -> Result<String> {
+    let trimmed = raw.trim();
+    let bad = |why: &str| Error::Config {
+        file: None,
+        line: None,
+        message: format!("api server {trimmed:?}: {why}"),
+    };
+    let with_scheme;
+    let text = if trimmed.is_empty() {
+        return Err(bad("empty URL"));
+    } else if trimmed.contains("//") {
+        trimmed
+    } else {
+        with_scheme = format!("http://{trimmed}");
+        log::warn!(
+            "api server {trimmed:?} has no scheme; using {with_scheme:?} \
+             (write the full URL, with http:// or https://)"
+        );
+        &with_scheme
+    };
+    let url = url::Url::parse(text).map_err(|e| {
+        // The text may hold credentials: name the problem, not the value.
+        Error::Config {
+            file: None,
+            line: None,
+            message: format!("an api server is not a valid URL: {e}"),
+        }
+    })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Config {
+            file: None,
+            line: None,
+            message: "an api server URL holds credentials; use a token instead".into(),
+        });
+    }
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("scheme must be http or https"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("must not have a query or fragment"));
+    }
+    let mut s = url.as_str().trim_end_matches('/').to_string();
+    if let Some(i) = s.rfind('/') {
+        let last = &s[i + 1..];
+        let is_version = last.len() >= 2
+            && last.starts_with('v')
+            && last[1..]
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        if is_version && i > s.find("//").map_or(0, |j| j + 1) {
+            s.truncate(i);
+        }
+    }
+    Ok(s)
+}
+
+/// Fisher-Yates with std's per-process random hash keys as the entropy
+/// source (no `rand` dependency for one shuffle).
+pub(crate) fn shuffle<T>(items: &mut [T]) {
+    use std::hash::{BuildHasher, Hasher};
+    for i in (1..items.len()).rev() {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_usize(i);
+        let j = (h.finish() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
+/// The rotation through `len` servers, shared by every call of a client.
+///
+/// Like Nova's `itertools.cycle`, each attempt takes the next server. A call
+/// reserves its first server and then walks on from it, so that its retries
+/// visit distinct servers even while other threads use the same client.
+#[derive(Debug)]
+pub(crate) struct Rotation {
+    cursor: AtomicUsize,
+    len: usize,
+}
+
+impl Rotation {
+    pub(crate) fn new(len: usize) -> Rotation {
+        Rotation {
+            cursor: AtomicUsize::new(0),
+            len: len.max(1),
+        }
+    }
+
+    /// Starts a call; its attempts are `start`, `start + 1`, ... (see [`Rotation::server`]).
+    pub(crate) fn start(&self) -> usize {
+        self.cursor.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The server index of attempt `attempt` (0-based) of the call that began
+    /// at `start`. A further attempt also moves the shared rotation on, so the
+    /// next call starts after the last server this one tried.
+    pub(crate) fn server(&self, start: usize, attempt: usize) -> usize {
+        if attempt > 0 {
+            self.cursor.fetch_add(1, Ordering::Relaxed);
+        }
+        start.wrapping_add(attempt) % self.len
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers_are_normalized() {
+        assert_eq!(normalize_server("http://h:9292").unwrap(), "http://h:9292");
+        assert_eq!(normalize_server("http://h:9292/").unwrap(), "http://h:9292");
+        assert_eq!(
+            normalize_server(" https://h/image/v2/ ").unwrap(),
+            "https://h/image"
+        );
+        assert_eq!(
+            normalize_server("http://h:9292/v2.1").unwrap(),
+            "http://h:9292"
+        );
+        assert_eq!(
+            normalize_server("http://[::1]:9292/v1").unwrap(),
+            "http://[::1]:9292"
+        );
+        assert_eq!(normalize_server("http://h/vx").unwrap(), "http://h/vx");
+        assert_eq!(normalize_server("https://h:443").unwrap(), "https://h");
+    }
+
+    #[test]
+    fn a_server_without_scheme_gets_http() {
+        assert_eq!(normalize_server("h:9292").unwrap(), "http://h:9292");
+        assert_eq!(normalize_server("10.0.0.1").unwrap(), "http://10.0.0.1");
+    }
+
+    #[test]
+    fn unusable_servers_are_config_errors() {
+        for bad in [
+            "ftp://h",
+            "http://",
+            "http://h/?a=1",
+            "http://h/#x",
+            "",
+            "  ",
+        ] {
+            assert!(
+                matches!(normalize_server(bad), Err(Error::Config { .. })),
+                "{bad:?} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn credentials_in_a_server_url_are_refused_without_echoing_them() {
+        let err = normalize_server("https://admin:s3cret@h:9292").unwrap_err();
+        assert!(matches!(err, Error::Config { .. }), "{err:?}");
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+    }
+
+    #[test]
+    fn shuffle_keeps_every_server() {
+        let mut v: Vec<u32> = (0..10).collect();
+        shuffle(&mut v);
+        v.sort();
+        assert_eq!(v, (0..10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn every_attempt_moves_to_the_next_server() {
+        let r = Rotation::new(3);
+        // First call: three attempts walk a, b, c.
+        let s = r.start();
+        let visited: Vec<usize> = (0..3).map(|a| r.server(s, a)).collect();
+        assert_eq!(visited, [0, 1, 2]);
+        // The next call starts after the last server tried, as itertools.cycle does.
+        let s = r.start();
+        assert_eq!(r.server(s, 0), 0);
+        let s = r.start();
+        assert_eq!(r.server(s, 0), 1);
+    }
+
+    #[test]
+    fn retries_of_one_call_visit_distinct_servers_under_concurrency() {
+        let r = Rotation::new(2);
+        let mine = r.start();
+        // Another thread's call interleaves.
+        let _theirs = r.start();
+        assert_ne!(r.server(mine, 0), r.server(mine, 1));
+    }
+
+    #[test]
+    fn the_rotation_survives_a_wrapping_cursor() {
+        let r = Rotation::new(3);
+        assert!(r.server(usize::MAX, 1) < 3);
+    }
+}

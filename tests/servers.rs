@@ -1,0 +1,358 @@
+//! Several servers: failover, retries, what is never retried, rotation,
+//! shuffle, logging. httptest servers answer; raw listeners inject faults.
+//! Timeouts are in `timeouts.rs`.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::Cursor;
+
+use common::{RawServer, VERSIONS, config, refused_url, url, versions_ok};
+use glance_client::{Auth, Client, Config, Error, NewImage};
+use httptest::matchers::request;
+use httptest::responders::status_code;
+use httptest::{Expectation, Server, cycle};
+
+const CREATED: &str = include_str!("fixtures/v2/create.json");
+
+#[test]
+fn a_refused_connection_fails_over_to_the_next_server() {
+    let good = Server::run();
+    versions_ok(&good, 1);
+    let client = Client::new(config(&[&refused_url(), &url(&good)])).unwrap();
+    let versions = client.versions().expect("the second server answers");
+    assert_eq!(versions[0].id, "v2.18");
+}
+
+#[test]
+fn a_503_then_a_200_from_the_same_server_succeeds() {
+    let server = Server::run();
+    server.expect(
+        Expectation::matching(request::method_path("GET", "/versions"))
+            .times(2)
+            .respond_with(cycle![status_code(503), status_code(200).body(VERSIONS)]),
+    );
+    let client = Client::new(Config {
+        num_retries: 1,
+        ..config(&[&url(&server)])
+    })
+    .unwrap();
+    assert!(
+        client.versions().is_ok(),
+        "the retry after the 503 succeeds"
+    );
+}
+
+#[test]
+fn gateway_errors_fail_over_to_the_next_server() {
+    let (a, b, c, d) = (Server::run(), Server::run(), Server::run(), Server::run());
+    for (server, status) in [(&a, 502), (&b, 503), (&c, 504)] {
+        server.expect(
+            Expectation::matching(request::method_path("GET", "/versions"))
+                .times(1)
+                .respond_with(status_code(status)),
+        );
+    }
+    versions_ok(&d, 1);
+    let client = Client::new(config(&[&url(&a), &url(&b), &url(&c), &url(&d)])).unwrap();
+    assert!(client.versions().is_ok(), "the fourth server answers");
+}
+
+#[test]
+fn when_every_server_is_down_the_error_lists_each_attempt() {
+    let (one, two) = (refused_url(), refused_url());
+    let client = Client::new(config(&[&one, &two])).unwrap();
+    let err = client.versions().unwrap_err();
+    let Error::AllServersFailed(attempts) = &err else {
+        panic!("expected AllServersFailed, got {err:?}");
+    };
+    let tried: Vec<&str> = attempts.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(
+        tried,
+        [&one, &two, &one, &two],
+        "1 + num_retries attempts, rotating"
+    );
+    assert!(
+        attempts
+            .iter()
+            .all(|(_, e)| matches!(e, Error::Transport { timeout: false, .. })),
+        "{attempts:?}"
+    );
+    let text = err.to_string();
+    assert_eq!(
+        text,
+        format!(
+            "all 4 attempts on 2 servers failed: {one}: connection refused (2 times); \
+             {two}: connection refused (2 times)"
+        )
+    );
+}
+
+#[test]
+fn retries_stop_after_num_retries() {
+    let server = Server::run();
+    server.expect(
+        Expectation::matching(request::method_path("GET", "/versions"))
+            .times(3)
+            .respond_with(status_code(503)),
+    );
+    let client = Client::new(Config {
+        num_retries: 2,
+        ..config(&[&url(&server)])
+    })
+    .unwrap();
+    let err = client.versions().unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("all 3 attempts on one server failed: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_404_is_returned_at_once() {
+    let (a, b) = (Server::run(), Server::run());
+    a.expect(
+        Expectation::matching(request::method_path("GET", "/v2/images/nope"))
+            .times(1)
+            .respond_with(status_code(404)),
+    );
+    let client = Client::new(config(&[&url(&a), &url(&b)])).unwrap();
+    let err = client.image("nope").unwrap_err();
+    assert!(
+        matches!(err, Error::NotFound(_)),
+        "expected NotFound, got {err:?}"
+    );
+}
+
+#[test]
+fn a_500_is_returned_at_once() {
+    let (a, b) = (Server::run(), Server::run());
+    a.expect(
+        Expectation::matching(request::method_path("GET", "/v2/images/x"))
+            .times(1)
+            .respond_with(status_code(500)),
+    );
+    let client = Client::new(config(&[&url(&a), &url(&b)])).unwrap();
+    let err = client.image("x").unwrap_err();
+    assert_eq!(err.status(), Some(500), "{err:?}");
+}
+
+#[test]
+fn a_create_without_an_id_is_not_retried() {
+    let (a, b) = (Server::run(), Server::run());
+    a.expect(
+        Expectation::matching(request::method_path("POST", "/v2/images"))
+            .times(1)
+            .respond_with(status_code(503)),
+    );
+    let client = Client::new(config(&[&url(&a), &url(&b)])).unwrap();
+    let err = client.create_image(&NewImage::default()).unwrap_err();
+    assert_eq!(err.status(), Some(503), "the 503 comes back as is: {err:?}");
+}
+
+#[test]
+fn a_create_with_an_id_is_retried() {
+    let (a, b) = (Server::run(), Server::run());
+    for (server, status, body) in [(&a, 503, ""), (&b, 201, CREATED)] {
+        server.expect(
+            Expectation::matching(request::method_path("POST", "/v2/images"))
+                .times(1)
+                .respond_with(status_code(status).body(body)),
+        );
+    }
+    let client = Client::new(config(&[&url(&a), &url(&b)])).unwrap();
+    let new = NewImage {
+        id: Some("e54e8577-3aa8-44c2-afc1-6205679c7fba".into()),
+        ..NewImage::default()
+    };
+    let image = client
+        .create_image(&new)
+        .expect("created on the second server");
+    assert_eq!(image.id, "e54e8577-3aa8-44c2-afc1-6205679c7fba");
+}
+
+#[test]
+fn a_create_without_an_id_fails_over_when_nothing_was_sent() {
+    let good = Server::run();
+    good.expect(
+        Expectation::matching(request::method_path("POST", "/v2/images"))
+            .times(1)
+            .respond_with(status_code(201).body(CREATED)),
+    );
+    let client = Client::new(config(&[&refused_url(), &url(&good)])).unwrap();
+    assert!(
+        client.create_image(&NewImage::default()).is_ok(),
+        "a refused connection sent nothing, so the create may go to the next server"
+    );
+}
+
+#[test]
+fn an_upload_from_a_stream_is_sent_once() {
+    let (a, b) = (Server::run(), Server::run());
+    a.expect(
+        Expectation::matching(request::method_path("PUT", "/v2/images/i/file"))
+            .times(1)
+            .respond_with(status_code(503)),
+    );
+    let client = Client::new(config(&[&url(&a), &url(&b)])).unwrap();
+    let mut data = &b"image bytes"[..];
+    let err = client.upload("i", &mut data, Some(11)).unwrap_err();
+    assert_eq!(err.status(), Some(503), "{err:?}");
+}
+
+#[test]
+fn an_upload_from_a_stream_fails_over_when_nothing_was_sent() {
+    let good = Server::run();
+    good.expect(
+        Expectation::matching(httptest::all_of![
+            request::method_path("PUT", "/v2/images/i/file"),
+            request::body("image bytes"),
+        ])
+        .times(1)
+        .respond_with(status_code(204)),
+    );
+    let client = Client::new(config(&[&refused_url(), &url(&good)])).unwrap();
+    let mut data = &b"image bytes"[..];
+    client
+        .upload("i", &mut data, Some(11))
+        .expect("the stream was not read yet, so the next server gets all of it");
+}
+
+#[test]
+fn an_upload_from_a_seekable_source_is_resent_from_its_start() {
+    let (a, b) = (Server::run(), Server::run());
+    a.expect(
+        Expectation::matching(request::method_path("PUT", "/v2/images/i/file"))
+            .times(1)
+            .respond_with(status_code(503)),
+    );
+    b.expect(
+        Expectation::matching(httptest::all_of![
+            request::method_path("PUT", "/v2/images/i/file"),
+            request::body("image bytes"),
+        ])
+        .times(1)
+        .respond_with(status_code(204)),
+    );
+    let client = Client::new(config(&[&url(&a), &url(&b)])).unwrap();
+    let mut source = Cursor::new(b"skip:image bytes".to_vec());
+    source.set_position(5);
+    client
+        .upload_seekable("i", &mut source, Some(11))
+        .expect("the second server gets the whole body again");
+}
+
+#[test]
+fn a_body_that_breaks_off_is_retried_on_the_next_server() {
+    let broken = RawServer::answering(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n",
+        br#"{"versions": ["#,
+    );
+    let good = Server::run();
+    versions_ok(&good, 1);
+    let client = Client::new(config(&[&broken.url, &url(&good)])).unwrap();
+    assert!(
+        client.versions().is_ok(),
+        "the second server's answer is used"
+    );
+    assert_eq!(broken.accepted(), 1);
+}
+
+#[test]
+fn a_connection_closed_without_an_answer_is_retried() {
+    let closing = RawServer::start(drop);
+    let good = Server::run();
+    versions_ok(&good, 1);
+    let client = Client::new(config(&[&closing.url, &url(&good)])).unwrap();
+    assert!(
+        client.versions().is_ok(),
+        "the second server's answer is used"
+    );
+}
+
+#[test]
+fn the_rotation_visits_every_server_in_turn() {
+    let servers = [Server::run(), Server::run(), Server::run()];
+    for server in &servers {
+        versions_ok(server, 2);
+    }
+    let urls: Vec<String> = servers.iter().map(url).collect();
+    let client = Client::new(Config {
+        shuffle_servers: true,
+        ..config(&urls.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .unwrap();
+    for _ in 0..6 {
+        client.versions().expect("every server answers");
+    }
+    // Each server verifies on drop that it saw exactly two of the six calls.
+}
+
+#[test]
+fn shuffle_off_keeps_the_configured_order() {
+    let mut servers = [Server::run(), Server::run(), Server::run()];
+    for server in &servers {
+        versions_ok(server, 1);
+    }
+    let urls: Vec<String> = servers.iter().map(url).collect();
+    let client = Client::new(config(&urls.iter().map(String::as_str).collect::<Vec<_>>())).unwrap();
+    let expected: Vec<String> = urls
+        .iter()
+        .map(|u| u.trim_end_matches('/').into())
+        .collect();
+    assert_eq!(client.servers(), expected.as_slice());
+    for server in &mut servers {
+        client.versions().unwrap();
+        // Panics unless this very server took the call just made.
+        server.verify_and_clear();
+    }
+}
+
+#[test]
+fn shuffle_on_changes_the_order_between_clients() {
+    let urls: Vec<String> = (1..=6).map(|i| format!("http://10.0.0.{i}:9292")).collect();
+    let orders: BTreeSet<Vec<String>> = (0..20)
+        .map(|_| {
+            let client = Client::new(Config {
+                shuffle_servers: true,
+                ..config(&urls.iter().map(String::as_str).collect::<Vec<_>>())
+            })
+            .unwrap();
+            let mut order = client.servers().to_vec();
+            let shown = order.clone();
+            order.sort();
+            assert_eq!(order, urls, "a shuffle keeps every server once");
+            shown
+        })
+        .collect();
+    assert!(
+        orders.len() > 1,
+        "20 clients all got the same order: {orders:?}"
+    );
+}
+
+#[test]
+fn failed_attempts_are_logged_with_server_and_reason_never_the_token() {
+    common::record_logs();
+    let refused = refused_url();
+    let good = Server::run();
+    versions_ok(&good, 1);
+    let client = Client::new(Config {
+        auth: Auth::Token("tok-s3cret-123".into()),
+        ..config(&[&refused, &url(&good)])
+    })
+    .unwrap();
+    client.versions().unwrap();
+    let logs = common::logs();
+    assert!(
+        logs.iter().any(|l| l.starts_with("WARN")
+            && l.contains(&format!("{refused}/versions"))
+            && l.contains("connection refused")),
+        "a warning names the server and the reason: {logs:#?}"
+    );
+    assert!(
+        logs.iter().all(|l| !l.contains("s3cret")),
+        "the token never reaches a log: {logs:#?}"
+    );
+}
