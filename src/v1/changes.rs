@@ -27,7 +27,8 @@ pub struct CreateOptions {
 impl ImageMeta {
     /// The headers of a create: every field of `new` that is set, plus the
     /// v1-only `options`. What v1 cannot express is refused before any
-    /// request: tags, `os_hidden: true`, `community` visibility.
+    /// request: tags, `os_hidden: true`, `community` visibility
+    /// ([`Error::Unsupported`]).
     pub fn for_create(new: &NewImage, options: &CreateOptions) -> Result<ImageMeta> {
         if !new.tags.is_empty() {
             return Err(unsupported("tags"));
@@ -63,14 +64,18 @@ impl ImageMeta {
     /// with `set_properties` applied and `remove_properties` taken out is
     /// sent, with purge `true`; removing a property that is not there is
     /// not an error. `current` is required exactly when there are removals.
+    ///
+    /// Only what v1 cannot honour is refused ([`Error::Unsupported`]): tags,
+    /// `os_hidden: true`, `community` visibility. No tags and `os_hidden:
+    /// false` already hold for every v1 image and send nothing.
     pub fn for_update(
         update: &ImageUpdate,
         current: Option<&BTreeMap<String, String>>,
     ) -> Result<(ImageMeta, bool)> {
-        if update.tags.is_some() {
+        if update.tags.as_ref().is_some_and(|t| !t.is_empty()) {
             return Err(unsupported("tags"));
         }
-        if update.os_hidden.is_some() {
+        if update.os_hidden == Some(true) {
             return Err(unsupported("hidden images"));
         }
         let purge = !update.remove_properties.is_empty();
@@ -188,7 +193,7 @@ mod tests {
             Err(Error::Unsupported { .. })
         ));
         let u = ImageUpdate {
-            os_hidden: Some(false),
+            os_hidden: Some(true),
             ..ImageUpdate::default()
         };
         assert!(matches!(

@@ -71,16 +71,16 @@ pub struct ListFilters {
 impl ListFilters {
     /// Translates a neutral query. What v1 cannot filter on is refused with
     /// [`Error::Unsupported`] rather than ignored: `owner`, `member_status`,
-    /// `tags`, `os_hidden`, `created_at`, an `updated_at` other than
+    /// `tags`, `os_hidden: true`, `created_at`, an `updated_at` other than
     /// `gte:<time>` (sent as `changes-since`), `shared` or `community`
     /// visibility, and more than one sort key. Visibility `all` lists
-    /// everything, like no visibility.
+    /// everything, like no visibility; `os_hidden: false` is every v1 image.
     pub fn from_query(query: &ListQuery) -> Result<ListFilters> {
         let refused = [
             ("owner filter", query.owner.is_some()),
             ("member status filter", query.member_status.is_some()),
             ("tag filter", !query.tags.is_empty()),
-            ("hidden image filter", query.os_hidden.is_some()),
+            ("hidden image filter", query.os_hidden == Some(true)),
             ("created_at filter", query.created_at.is_some()),
             ("sorting by several keys", query.sort.len() > 1),
         ];

@@ -176,7 +176,7 @@ fn filters_v1_cannot_express_fail_before_any_request() {
             ..ListQuery::default()
         },
         ListQuery {
-            os_hidden: Some(false),
+            os_hidden: Some(true),
             ..ListQuery::default()
         },
         ListQuery {

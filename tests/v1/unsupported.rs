@@ -48,14 +48,14 @@ fn every_v2_only_operation_fails_in_v1_mode_without_a_request() {
     };
     unsupported("create community", c.create_image(&community), 1);
     let retag = ImageUpdate {
-        tags: Some(vec![]),
+        tags: Some(vec!["t".into()]),
         // With a removal the update would HEAD first: it must not.
         remove_properties: vec!["p".into()],
         ..ImageUpdate::default()
     };
     unsupported("update tags", c.update_image(ID, &retag), 1);
     let unhide = ImageUpdate {
-        os_hidden: Some(false),
+        os_hidden: Some(true),
         ..ImageUpdate::default()
     };
     unsupported("update os_hidden", c.update_image(ID, &unhide), 1);
