@@ -3,8 +3,11 @@
 //!
 //! The crate root is the whole everyday API: a [`Client`] built from a plain
 //! [`Config`], the version-neutral [`Image`] it returns, and one [`Error`].
-//! The wire code of each API version lives in [`v2`], sans-IO: pure request
-//! builders and response parsers any HTTP client (or a fuzzer) can drive.
+//! The wire code of each API version lives in [`v2`] and [`v1`], sans-IO:
+//! pure request builders and response parsers any HTTP client (or a fuzzer)
+//! can drive. The client speaks v2 unless [`Config::api_version`] says
+//! [`ApiVersion::V1`]; the same calls then go to v1, and those v1 has no
+//! equivalent for fail with [`Error::Unsupported`] before any request.
 //!
 //! ```no_run
 //! use glance_client::{Client, Config, ListQuery};
@@ -38,6 +41,7 @@ mod stream;
 mod transport;
 mod wire;
 
+pub mod v1;
 pub mod v2;
 
 pub use client::{Client, Images};
@@ -46,5 +50,5 @@ pub use error::{ApiError, Error, Result};
 pub use image::{Image, ImageUpdate, Location, NewImage};
 pub use query::ListQuery;
 pub use stream::ImageStream;
-/// The `http` crate's request and response types, as used by [`v2`]'s wire code.
+/// The `http` crate's request and response types, as used by the [`v1`] and [`v2`] wire code.
 pub use ureq::http;

@@ -4,7 +4,7 @@
 //! [`http::Request`] whose URI is a path relative to the API root (the
 //! [`Client`](crate::Client) prefixes a server), and a parser that turns the
 //! [`http::Response`] (status, headers, body bytes) into typed values or an
-//! [`Error`](crate::Error). No function here performs I/O, so they can be
+//! [`Error`]. No function here performs I/O, so they can be
 //! tested and fuzzed without a server, or driven by any HTTP client:
 //!
 //! ```

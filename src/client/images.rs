@@ -1,0 +1,214 @@
+//! Image records and data: show, create, update, delete, upload, download, tags.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Seek};
+use std::path::Path;
+
+use ureq::http::Request;
+
+use super::{Client, open_sized};
+use crate::config::ApiVersion;
+use crate::error::{Error, Result};
+use crate::image::{Image, ImageUpdate, NewImage};
+use crate::stream::ImageStream;
+use crate::transport::{Payload, Retry};
+use crate::{v1, v2};
+
+impl Client {
+    /// Shows one image (v1: `HEAD /v1/images/{id}`).
+    pub fn image(&self, id: &str) -> Result<Image> {
+        match self.version() {
+            ApiVersion::V2 => self.call(v2::images::show(id), Retry::Safe, v2::images::parse_image),
+            ApiVersion::V1 => self.call(v1::images::show(id), Retry::Safe, v1::images::parse_show),
+        }
+    }
+
+    /// Creates an image record (no data yet). The create is retried on another
+    /// server only when `new.id` is set, so a retry cannot make a second image.
+    ///
+    /// In v1 the image is reserved (`queued`); what v1 cannot express (tags,
+    /// a hidden or `community` image) is [`Error::Unsupported`].
+    pub fn create_image(&self, new: &NewImage) -> Result<Image> {
+        match self.version() {
+            ApiVersion::V2 => self.call(
+                v2::images::create(new),
+                create_retry(new),
+                v2::images::parse_image,
+            ),
+            ApiVersion::V1 => self.v1_create_image(new, &v1::CreateOptions::default()),
+        }
+    }
+
+    /// v1 only: creates an image with v1's extra sources, e.g. data the
+    /// server copies from a URL (`copy_from`) or that already lives at one
+    /// (`location`). [`Error::Unsupported`] in v2 mode.
+    pub fn v1_create_image(&self, new: &NewImage, options: &v1::CreateOptions) -> Result<Image> {
+        self.require_v1("v1 create options")?;
+        let meta = v1::ImageMeta::for_create(new, options)?;
+        self.call(
+            v1::images::create(&meta),
+            create_retry(new),
+            v1::images::parse_image,
+        )
+    }
+
+    /// Changes an image's metadata and returns the updated image.
+    ///
+    /// In v1, removing properties costs a `HEAD` first: v1 can only drop
+    /// properties by sending the whole remaining set (a change another
+    /// client makes in between is overwritten).
+    pub fn update_image(&self, id: &str, update: &ImageUpdate) -> Result<Image> {
+        if update.is_empty() {
+            return self.image(id);
+        }
+        match self.version() {
+            ApiVersion::V2 => {
+                // A patch replays to the same result (add overwrites, replace sets),
+                // except a `remove` whose property is already gone: not retried then.
+                let retry = if update.remove_properties.is_empty() {
+                    Retry::Safe
+                } else {
+                    Retry::Never
+                };
+                self.call(
+                    v2::images::update(id, update),
+                    retry,
+                    v2::images::parse_image,
+                )
+            }
+            ApiVersion::V1 => {
+                let current = if update.remove_properties.is_empty() {
+                    None
+                } else {
+                    // Refuse what cannot be sent before making any request.
+                    v1::ImageMeta::for_update(update, Some(&BTreeMap::new()))?
+                        .0
+                        .to_headers()?;
+                    Some(self.image(id)?.properties)
+                };
+                let (meta, purge) = v1::ImageMeta::for_update(update, current.as_ref())?;
+                // Headers set absolute values, so a repeat gives the same image.
+                self.call(
+                    v1::images::update(id, &meta, purge),
+                    Retry::Safe,
+                    v1::images::parse_image,
+                )
+            }
+        }
+    }
+
+    /// Deletes an image.
+    pub fn delete_image(&self, id: &str) -> Result<()> {
+        match self.version() {
+            ApiVersion::V2 => self.call(v2::images::delete(id), Retry::Safe, v2::parse_empty),
+            ApiVersion::V1 => self.call(v1::images::delete(id), Retry::Safe, v1::parse_empty),
+        }
+    }
+
+    /// Deactivates an image (its data can no longer be downloaded, except by
+    /// admins). v2 only.
+    pub fn deactivate_image(&self, id: &str) -> Result<()> {
+        self.require_v2("deactivate")?;
+        self.call(v2::images::deactivate(id), Retry::Safe, v2::parse_empty)
+    }
+
+    /// Reactivates a deactivated image. v2 only.
+    pub fn reactivate_image(&self, id: &str) -> Result<()> {
+        self.require_v2("reactivate")?;
+        self.call(v2::images::reactivate(id), Retry::Safe, v2::parse_empty)
+    }
+
+    /// The request that uploads data to `id` (v2 `PUT .../file`, v1 `PUT /v1/images/{id}`).
+    fn upload_request(&self, id: &str, size: Option<u64>) -> Result<Request<Vec<u8>>> {
+        match self.version() {
+            ApiVersion::V2 => v2::images::upload(id, size),
+            ApiVersion::V1 => v1::images::upload(id, size),
+        }
+    }
+
+    /// Uploads image data from a stream, sent once (a stream cannot be
+    /// replayed). With `size` the request carries `Content-Length`, without
+    /// it the data goes chunked.
+    pub fn upload(&self, id: &str, data: &mut dyn Read, size: Option<u64>) -> Result<()> {
+        let request = self.upload_request(id, size)?;
+        let response =
+            self.transport()
+                .send_payload(&request, Payload::Stream(data), Retry::Never)?;
+        crate::wire::check(&response)
+    }
+
+    /// Uploads image data from a seekable source (a file), which is rewound
+    /// to its current position and sent again if an attempt fails.
+    pub fn upload_seekable<R: Read + Seek>(
+        &self,
+        id: &str,
+        data: &mut R,
+        size: Option<u64>,
+    ) -> Result<()> {
+        let request = self.upload_request(id, size)?;
+        let start = data
+            .stream_position()
+            .map_err(|e| Error::io("reading the upload source's position", e))?;
+        let payload = Payload::Rewindable {
+            reader: data,
+            start,
+        };
+        let response = self
+            .transport()
+            .send_payload(&request, payload, Retry::Safe)?;
+        crate::wire::check(&response)
+    }
+
+    /// Uploads a local file (its size sent as `Content-Length`; retried like a read).
+    pub fn upload_file(&self, id: &str, path: &Path) -> Result<()> {
+        let (mut file, size) = open_sized(path)?;
+        self.upload_seekable(id, &mut file, Some(size))
+    }
+
+    /// Starts a download and returns the image data as a stream, with the
+    /// length and MD5 the server announced. Reading it does not verify
+    /// anything; the verifying downloader (`Client::download`) does.
+    pub fn open_download(&self, id: &str) -> Result<ImageStream> {
+        self.open_range(id, 0)
+    }
+
+    /// Opens the data from `offset` on (a `Range` request when not zero).
+    ///
+    /// A v1 Glance ignores `Range` and sends the whole image; the stream's
+    /// [`ImageStream::offset`] is then 0 and the caller starts over.
+    pub(crate) fn open_range(&self, id: &str, offset: u64) -> Result<ImageStream> {
+        let version = self.version();
+        let request = match version {
+            ApiVersion::V2 => v2::images::download(id, offset)?,
+            ApiVersion::V1 => v1::images::download(id, offset)?,
+        };
+        let opened = self.transport().open(&request, Retry::Safe)?;
+        let (status, headers) = (opened.response.status(), opened.response.headers());
+        let start = match version {
+            ApiVersion::V2 => v2::images::parse_download_start(id, status, headers, offset)?,
+            ApiVersion::V1 => v1::images::parse_download_start(id, status, headers, offset)?,
+        };
+        Ok(ImageStream::new(opened, start))
+    }
+
+    /// Adds a tag. v2 only.
+    pub fn add_tag(&self, id: &str, tag: &str) -> Result<()> {
+        self.require_v2("tags")?;
+        self.call(v2::tags::add(id, tag), Retry::Safe, v2::parse_empty)
+    }
+
+    /// Removes a tag. v2 only.
+    pub fn remove_tag(&self, id: &str, tag: &str) -> Result<()> {
+        self.require_v2("tags")?;
+        self.call(v2::tags::remove(id, tag), Retry::Safe, v2::parse_empty)
+    }
+}
+
+/// A create is safe to repeat only with a caller-chosen id.
+fn create_retry(new: &NewImage) -> Retry {
+    if new.id.is_some() {
+        Retry::Safe
+    } else {
+        Retry::Never
+    }
+}

@@ -1,0 +1,113 @@
+//! Sharing: image members in either API version, and v1's own extras.
+
+use super::Client;
+use crate::config::ApiVersion;
+use crate::error::Result;
+use crate::transport::Retry;
+use crate::v1::members::Membership;
+use crate::v2::members::Member;
+use crate::{v1, v2};
+
+/// A v1 membership in the neutral form: v1 has no acceptance step, so every
+/// member is `accepted`, and it has no timestamps.
+fn from_v1(image_id: &str, member_id: String) -> Member {
+    Member {
+        image_id: image_id.to_string(),
+        member_id,
+        status: "accepted".into(),
+        created_at: None,
+        updated_at: None,
+    }
+}
+
+impl Client {
+    /// Lists the projects an image is shared with. In v1 every member is
+    /// `accepted` (see [`Client::v1_members`] for `can_share`).
+    pub fn members(&self, id: &str) -> Result<Vec<Member>> {
+        match self.version() {
+            ApiVersion::V2 => {
+                self.call(v2::members::list(id), Retry::Safe, v2::members::parse_list)
+            }
+            ApiVersion::V1 => Ok(self
+                .call(v1::members::list(id), Retry::Safe, v1::members::parse_list)?
+                .into_iter()
+                .map(|m| from_v1(id, m.member_id))
+                .collect()),
+        }
+    }
+
+    /// Shares an image with a project: status `pending` until it accepts in
+    /// v2; in v1 the member sees it at once (an existing member's
+    /// `can_share` is kept, a new one gets `false`).
+    pub fn add_member(&self, id: &str, member: &str) -> Result<Member> {
+        match self.version() {
+            ApiVersion::V2 => self.call(
+                v2::members::add(id, member),
+                Retry::Safe,
+                v2::members::parse_member,
+            ),
+            ApiVersion::V1 => {
+                self.call(
+                    v1::members::add(id, member, None),
+                    Retry::Safe,
+                    v1::parse_empty,
+                )?;
+                Ok(from_v1(id, member.to_string()))
+            }
+        }
+    }
+
+    /// Sets a membership's status (`accepted`, `rejected`, `pending`), as the
+    /// member. v2 only: v1 members have no status.
+    pub fn update_member(&self, id: &str, member: &str, status: &str) -> Result<Member> {
+        self.require_v2("member status")?;
+        self.call(
+            v2::members::update(id, member, status),
+            Retry::Safe,
+            v2::members::parse_member,
+        )
+    }
+
+    /// Stops sharing an image with a project.
+    pub fn remove_member(&self, id: &str, member: &str) -> Result<()> {
+        match self.version() {
+            ApiVersion::V2 => self.call(
+                v2::members::remove(id, member),
+                Retry::Safe,
+                v2::parse_empty,
+            ),
+            ApiVersion::V1 => self.call(
+                v1::members::remove(id, member),
+                Retry::Safe,
+                v1::parse_empty,
+            ),
+        }
+    }
+
+    /// v1 only: the members of an image with their `can_share` flag.
+    pub fn v1_members(&self, id: &str) -> Result<Vec<Membership>> {
+        self.require_v1("v1 memberships")?;
+        self.call(v1::members::list(id), Retry::Safe, v1::members::parse_list)
+    }
+
+    /// v1 only: shares an image with a project, setting whether it may
+    /// share the image further.
+    pub fn v1_add_member(&self, id: &str, member: &str, can_share: bool) -> Result<()> {
+        self.require_v1("v1 memberships")?;
+        self.call(
+            v1::members::add(id, member, Some(can_share)),
+            Retry::Safe,
+            v1::parse_empty,
+        )
+    }
+
+    /// v1 only: makes `members` the image's whole member list.
+    pub fn v1_replace_members(&self, id: &str, members: &[Membership]) -> Result<()> {
+        self.require_v1("v1 memberships")?;
+        self.call(
+            v1::members::replace(id, members),
+            Retry::Safe,
+            v1::parse_empty,
+        )
+    }
+}

@@ -1,0 +1,152 @@
+//! [`Client`]: the blocking entry point. It dispatches each operation to the
+//! `v1` or `v2` wire code, as [`Config::api_version`] says, and carries it
+//! over the [`Transport`].
+//!
+//! Operations v1 has no equivalent for fail with [`Error::Unsupported`] in
+//! v1 mode before any request is made; the `v1_*` methods, v1's own
+//! extras, fail the same way in v2 mode.
+
+mod images;
+mod import;
+mod list;
+mod members;
+
+pub use list::Images;
+
+use std::fs::File;
+use std::io::{Seek, SeekFrom};
+use std::path::Path;
+use std::sync::Arc;
+
+use ureq::http::{Request, Response};
+
+use crate::config::{ApiVersion, Config};
+use crate::error::{Error, Result};
+use crate::transport::{Retry, Transport};
+use crate::v2;
+
+/// A blocking Glance client. Cheap to clone (the state is shared), and
+/// `Send + Sync`, so one client can serve many threads.
+///
+/// It speaks image API v2 unless the config asks for
+/// [`ApiVersion::V1`](crate::ApiVersion::V1); the same calls then use v1.
+///
+/// ```no_run
+/// use glance_client::{Client, Config};
+///
+/// let client = Client::new(Config::for_server("http://127.0.0.1:9292"))?;
+/// for image in client.images(&Default::default()) {
+///     let image = image?;
+///     println!("{} {}", image.id, image.name.as_deref().unwrap_or(""));
+/// }
+/// # Ok::<(), glance_client::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    transport: Transport,
+}
+
+impl Client {
+    /// Builds a client. Fails when no server is configured or a server URL is
+    /// not an http(s) URL; no request is made.
+    pub fn new(config: Config) -> Result<Client> {
+        let transport = Transport::new(&config)?;
+        Ok(Client {
+            inner: Arc::new(Inner { config, transport }),
+        })
+    }
+
+    /// The configuration the client was built from.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The servers in the order they are tried (after the one-time shuffle).
+    pub fn servers(&self) -> &[String] {
+        self.inner.transport.servers()
+    }
+
+    fn version(&self) -> ApiVersion {
+        self.inner.config.api_version
+    }
+
+    fn transport(&self) -> &Transport {
+        &self.inner.transport
+    }
+
+    /// Fails with [`Error::Unsupported`] unless the client speaks v2.
+    fn require_v2(&self, operation: &'static str) -> Result<()> {
+        self.require(ApiVersion::V2, operation)
+    }
+
+    /// Fails with [`Error::Unsupported`] unless the client speaks v1.
+    fn require_v1(&self, operation: &'static str) -> Result<()> {
+        self.require(ApiVersion::V1, operation)
+    }
+
+    fn require(&self, wanted: ApiVersion, operation: &'static str) -> Result<()> {
+        match self.version() {
+            v if v == wanted => Ok(()),
+            v => Err(Error::Unsupported {
+                operation,
+                api_version: v.number(),
+            }),
+        }
+    }
+
+    /// Sends a request built by the wire code and parses the whole answer.
+    pub(crate) fn call<T>(
+        &self,
+        request: Result<Request<Vec<u8>>>,
+        retry: Retry,
+        parse: impl FnOnce(&Response<Vec<u8>>) -> Result<T>,
+    ) -> Result<T> {
+        let response = self.inner.transport.json(&request?, retry)?;
+        parse(&response)
+    }
+
+    /// The API versions the server offers (`/versions`).
+    pub fn versions(&self) -> Result<Vec<v2::versions::Version>> {
+        self.call(
+            v2::versions::versions(),
+            Retry::Safe,
+            v2::versions::parse_versions,
+        )
+    }
+}
+
+/// Opens a file for upload and reads its size.
+fn open_sized(path: &Path) -> Result<(File, u64)> {
+    let mut file =
+        File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+    let size = file
+        .seek(SeekFrom::End(0))
+        .and_then(|n| file.seek(SeekFrom::Start(0)).map(|_| n))
+        .map_err(|e| Error::io(format!("reading the size of {}", path.display()), e))?;
+    Ok((file, size))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_is_cheap_to_share() {
+        fn assert_traits<T: Clone + Send + Sync + 'static>() {}
+        assert_traits::<Client>();
+    }
+
+    #[test]
+    fn needs_a_server() {
+        assert!(matches!(
+            Client::new(Config::default()),
+            Err(Error::Config { .. })
+        ));
+    }
+}

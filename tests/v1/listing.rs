@@ -1,0 +1,219 @@
+//! Listing in v1 mode: `GET /v1/images/detail`, marker paging, filters.
+
+use std::collections::BTreeMap;
+
+use glance_client::{Error, ListQuery, v1};
+use serde_json::json;
+
+use super::harness::*;
+
+fn page(ids: &[&str]) -> Box<dyn httptest::responders::Responder> {
+    let images: Vec<_> = ids
+        .iter()
+        .map(|id| json!({"id": id, "status": "active", "is_public": false, "properties": {}}))
+        .collect();
+    Box::new(json(200, json!({ "images": images })))
+}
+
+fn list(query: &ListQuery, wire: &Wire) -> Result<Vec<String>, Error> {
+    wire.client()
+        .images(query)
+        .map(|r| r.map(|i| i.id))
+        .collect()
+}
+
+fn get(target: &str) -> Seen {
+    expect("GET", target, &call(&[]))
+}
+
+#[test]
+fn pages_follow_the_last_id_until_a_short_page() {
+    let wire = Wire::new(vec![page(&["a", "b"]), page(&["c", "d"]), page(&["e"])]);
+    let query = ListQuery {
+        page_size: Some(2),
+        ..ListQuery::default()
+    };
+    assert_eq!(list(&query, &wire).unwrap(), ["a", "b", "c", "d", "e"]);
+    assert_eq!(
+        wire.seen(),
+        [
+            get("/v1/images/detail?limit=2&is_public=none"),
+            get("/v1/images/detail?limit=2&marker=b&is_public=none"),
+            get("/v1/images/detail?limit=2&marker=d&is_public=none"),
+        ]
+    );
+}
+
+#[test]
+fn a_full_last_page_is_followed_by_one_empty_page() {
+    let wire = Wire::new(vec![page(&["a", "b"]), page(&[])]);
+    let query = ListQuery {
+        page_size: Some(2),
+        ..ListQuery::default()
+    };
+    assert_eq!(list(&query, &wire).unwrap(), ["a", "b"]);
+    assert_eq!(wire.seen().len(), 2);
+}
+
+#[test]
+fn the_default_page_is_20_and_the_total_limit_shrinks_the_last_one() {
+    let ids: Vec<String> = (0..20).map(|i| format!("i{i:02}")).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let wire = Wire::new(vec![page(&refs), page(&["x", "y"])]);
+    let query = ListQuery {
+        limit: Some(22),
+        ..ListQuery::default()
+    };
+    assert_eq!(list(&query, &wire).unwrap().len(), 22);
+    assert_eq!(
+        wire.seen(),
+        [
+            get("/v1/images/detail?limit=20&is_public=none"),
+            get("/v1/images/detail?limit=2&marker=i19&is_public=none"),
+        ]
+    );
+}
+
+#[test]
+fn every_neutral_filter_v1_has_is_sent() {
+    let wire = Wire::new(vec![page(&[])]);
+    let query = ListQuery {
+        name: Some("a b".into()),
+        status: Some("active".into()),
+        visibility: Some("public".into()),
+        protected: Some(false),
+        disk_format: Some("qcow2".into()),
+        container_format: Some("bare".into()),
+        size_min: Some(1),
+        size_max: Some(10),
+        updated_at: Some("gte:2016-01-01T00:00:00Z".into()),
+        properties: BTreeMap::from([("os_distro".into(), "cirros".into())]),
+        sort: vec!["name:asc".into()],
+        page_size: Some(50),
+        ..ListQuery::default()
+    };
+    assert!(list(&query, &wire).unwrap().is_empty());
+    assert_eq!(
+        wire.seen(),
+        [get(
+            "/v1/images/detail?limit=50&name=a+b&status=active&container_format=bare\
+             &disk_format=qcow2&size_min=1&size_max=10&is_public=true\
+             &changes-since=2016-01-01T00%3A00%3A00Z&protected=false\
+             &property-os_distro=cirros&sort_key=name&sort_dir=asc"
+        )]
+    );
+}
+
+#[test]
+fn the_wire_builder_also_filters_on_min_ram_and_min_disk() {
+    let filters = v1::images::ListFilters {
+        min_ram: Some(512),
+        min_disk: Some(2),
+        is_public: Some(false),
+        ..v1::images::ListFilters::default()
+    };
+    let request = v1::images::list(&filters, Some("m"), 5).unwrap();
+    assert_eq!(
+        request.uri(),
+        "/v1/images/detail?limit=5&marker=m&min_ram=512&min_disk=2&is_public=false"
+    );
+    let bad = v1::images::ListFilters {
+        sort_key: Some("owner".into()),
+        ..v1::images::ListFilters::default()
+    };
+    assert!(matches!(
+        v1::images::list(&bad, None, 5),
+        Err(Error::InvalidInput(_))
+    ));
+}
+
+#[test]
+fn a_page_ending_with_its_own_marker_ends_the_listing_with_an_error() {
+    let wire = Wire::new(vec![page(&["a", "b"]), page(&["c", "b"])]);
+    let query = ListQuery {
+        page_size: Some(2),
+        ..ListQuery::default()
+    };
+    let items: Vec<_> = wire.client().images(&query).collect();
+    assert_eq!(items.len(), 3, "a, b, then the error: {items:?}");
+    assert!(
+        matches!(items[2], Err(Error::InvalidResponse(_))),
+        "{items:?}"
+    );
+}
+
+#[test]
+fn malformed_pages_are_errors() {
+    for body in [
+        json!({"images": {}}),
+        json!({"images": [1]}),
+        json!({"images": [{"name": "no id"}]}),
+    ] {
+        let wire = Wire::new(vec![Box::new(json(200, body.clone()))]);
+        let first = wire.client().images(&ListQuery::default()).next();
+        assert!(
+            matches!(first, Some(Err(Error::InvalidResponse(_)))),
+            "{body}: {first:?}"
+        );
+    }
+}
+
+#[test]
+fn filters_v1_cannot_express_fail_before_any_request() {
+    let wire = Wire::new(vec![]);
+    let client = wire.client();
+    let queries = [
+        ListQuery {
+            owner: Some("p".into()),
+            ..ListQuery::default()
+        },
+        ListQuery {
+            member_status: Some("accepted".into()),
+            ..ListQuery::default()
+        },
+        ListQuery {
+            tags: vec!["t".into()],
+            ..ListQuery::default()
+        },
+        ListQuery {
+            os_hidden: Some(true),
+            ..ListQuery::default()
+        },
+        ListQuery {
+            created_at: Some("gte:2016-01-01T00:00:00Z".into()),
+            ..ListQuery::default()
+        },
+        ListQuery {
+            updated_at: Some("lt:2016-01-01T00:00:00Z".into()),
+            ..ListQuery::default()
+        },
+        ListQuery {
+            visibility: Some("shared".into()),
+            ..ListQuery::default()
+        },
+        ListQuery {
+            visibility: Some("community".into()),
+            ..ListQuery::default()
+        },
+        ListQuery {
+            sort: vec!["name".into(), "id".into()],
+            ..ListQuery::default()
+        },
+    ];
+    for query in &queries {
+        let first = client.images(query).next();
+        assert!(
+            matches!(first, Some(Err(Error::Unsupported { api_version: 1, .. }))),
+            "{query:?}: {first:?}"
+        );
+    }
+    let bad_key = ListQuery {
+        sort: vec!["owner".into()],
+        ..ListQuery::default()
+    };
+    assert!(matches!(
+        client.images(&bad_key).next(),
+        Some(Err(Error::InvalidInput(_)))
+    ));
+    assert!(wire.seen().is_empty());
+}
