@@ -91,6 +91,15 @@ pub(crate) fn check<B: AsRef<[u8]>>(response: &Response<B>) -> Result<()> {
 pub fn parse_error<B: AsRef<[u8]>>(response: &Response<B>) -> Error {
     let status = response.status().as_u16();
     let body = response.body().as_ref();
+    if status == 300 {
+        // Glance's answer to a path of an API version it does not serve
+        // (every `/v1/...` on Glance 33): the body is the versions document.
+        return Error::from_status(ApiError {
+            status,
+            message: "the server does not serve this API version (see GET /versions)".into(),
+            request_id: request_id(response.headers()),
+        });
+    }
     let message = error_message(body).unwrap_or_else(|| {
         response
             .status()
@@ -208,6 +217,16 @@ mod tests {
         );
         let err = parse_error(&response(400, "\u{0}\u{1}<"));
         assert!(matches!(err, Error::BadRequest(_)), "{err:?}");
+    }
+
+    #[test]
+    fn a_300_means_the_api_version_is_not_served() {
+        let err = parse_error(&response(300, r#"{"versions": []}"#));
+        assert!(matches!(err, Error::Api(_)), "{err:?}");
+        assert!(
+            err.to_string().contains("does not serve this API version"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -39,8 +39,12 @@ macro_rules! json_call {
 fn show_sends_token_and_parses_the_real_answer() {
     let server = Server::run();
     server.expect(
-        Expectation::matching(json_call!("GET", format!("/v2/images/{ID}")))
-            .respond_with(status_code(200).body(SHOW)),
+        Expectation::matching(all_of![
+            json_call!("GET", format!("/v2/images/{ID}")),
+            request::headers(not(contains(key("content-length")))),
+            request::headers(not(contains(key("transfer-encoding")))),
+        ])
+        .respond_with(status_code(200).body(SHOW)),
     );
     let image = client(&server).image(ID).unwrap();
     assert_eq!(image.name.as_deref(), Some("cirros-test"));

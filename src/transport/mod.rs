@@ -164,7 +164,17 @@ impl Transport {
         retry: Retry,
     ) -> Result<Response<Vec<u8>>> {
         self.run(request, retry, |i| {
-            let response = self.send(i, request, request.body().as_slice())?;
+            // No body at all (rather than `Content-Length: 0`) on bodiless methods.
+            let bodiless = request.body().is_empty()
+                && matches!(
+                    *request.method(),
+                    http::Method::GET | http::Method::HEAD | http::Method::DELETE
+                );
+            let response = if bodiless {
+                self.send(i, request, ())?
+            } else {
+                self.send(i, request, request.body().as_slice())?
+            };
             Ok(read_capped(&self.servers[i], response)?)
         })
     }

@@ -129,13 +129,16 @@ impl Wire {
     }
 }
 
-/// The headers every JSON call carries (no body), plus `extra`.
+/// The headers every bodiless JSON call (GET, HEAD, DELETE) carries, plus `extra`.
 pub fn call(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
-    let mut h = vec![
-        ("accept", "application/json"),
-        ("content-length", "0"),
-        ("x-auth-token", TOKEN),
-    ];
+    let mut h = vec![("accept", "application/json"), ("x-auth-token", TOKEN)];
+    h.extend_from_slice(extra);
+    h
+}
+
+/// The headers of a POST or PUT with an empty body (`Content-Length: 0`), plus `extra`.
+pub fn empty_body(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut h = call(&[("content-length", "0")]);
     h.extend_from_slice(extra);
     h
 }

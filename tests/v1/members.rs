@@ -38,7 +38,7 @@ fn neutral_member_calls_speak_v1() {
         wire.seen(),
         [
             expect("GET", &members, &call(&[])),
-            expect("PUT", &format!("{members}/t2"), &call(&[])),
+            expect("PUT", &format!("{members}/t2"), &empty_body(&[])),
             expect("DELETE", &format!("{members}/t2"), &call(&[])),
         ]
     );
