@@ -1,11 +1,63 @@
 //! The client's configuration: a plain struct with public fields.
 //!
 //! Build one in code (`Config { api_servers: vec![..], ..Config::default() }`)
-//! or read Nova's `[glance]` / `[image_file_url]` options from a file.
+//! or read Nova's options from `nova.conf`-style files with
+//! [`Config::from_file`], [`Config::from_files`] or [`Config::from_ini_str`].
+//!
+//! # Files
+//!
+//! The format is oslo.config's INI dialect: `[section]` headers, `key = value`
+//! or `key: value`, full-line `#`/`;` comments (no inline comments), indented
+//! continuation lines, and `$name` / `${section.name}` interpolation (`$$` for a
+//! literal `$`). Later values override earlier ones, within a file and across
+//! files. Options and sections this crate does not use are accepted quietly.
+//!
+//! | option | field |
+//! |---|---|
+//! | `[glance] api_servers` (list) | `api_servers`; an entry without a scheme gets `http://` and a warning |
+//! | `[glance] host`, `port`, `protocol` (deprecated) | `api_servers = protocol://host:port`, used only when `api_servers` is not set; `host` defaults to `$my_ip`, `port` to 9292, `protocol` to `http`; an IPv6 host is bracketed |
+//! | `[glance] endpoint_override` | `endpoint_override` |
+//! | `[glance] num_retries` | `num_retries`; a negative value becomes 0 with a warning |
+//! | `[glance] insecure` (old name `api_insecure`) | `insecure` |
+//! | `[glance] cafile`, `certfile`, `keyfile` (old names `[ssl] ca_file`, `cert_file`, `key_file`) | `cafile`, `certfile`, `keyfile` |
+//! | `[glance] timeout` (whole seconds) | both `connect_timeout` and `read_timeout`, as the Python clients apply one timeout to the connection and to each read |
+//! | `[glance] allowed_direct_url_schemes` (list) | `allowed_direct_url_schemes` |
+//! | `[glance] verify_glance_signatures` | `verify_glance_signatures` |
+//! | `[glance] api_version` (1 or 2; old switch `use_glance_v1`) | `api_version` |
+//! | `[image_file_url] filesystems` (list) and each `[image_file_url:NAME]` `id`, `mountpoint` (absolute) | `filesystems` |
+//!
+//! Options a file does not set keep their [`Config::default`] values. Booleans
+//! are `true/false`, `yes/no`, `on/off`, `1/0` in any case; lists split on
+//! commas and are trimmed (empty items dropped); an empty value for a number,
+//! path or list means "not set".
+//!
+//! When a deprecated name is used, the value still works and a warning names
+//! the option, its section and the line to write instead; when both the old
+//! and the new name are set, the new one wins and the warning says the old one
+//! is ignored. Each warning is logged once with `log::warn!` and kept in
+//! [`Config::warnings`].
+//!
+//! `$my_ip` (the default of the deprecated `host`) comes from `[DEFAULT]
+//! my_ip`. Nova falls back to this host's address; reading a file here does no
+//! I/O beyond the file, so an unset `my_ip` becomes `127.0.0.1`, with a warning
+//! saying so. With none of `api_servers`, `host`, `port` and `protocol` set,
+//! `api_servers` stays empty rather than guessing `http://$my_ip:9292`.
+//!
+//! Errors are [`Error::Config`](crate::Error::Config) with the file and line,
+//! naming the option and what was expected.
+
+mod ini;
+mod interp;
+mod nova;
+mod values;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::time::Duration;
+
+use crate::error::{Error, Result};
 
 /// Which image API the client speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -150,6 +202,81 @@ impl Config {
             None => self.api_servers.clone(),
         }
     }
+
+    /// Reads Nova's options from configuration text (the contents of a
+    /// `nova.conf`). Pure: no file or network access, so it suits tests and
+    /// fuzzing. Errors carry line numbers but no file name.
+    ///
+    /// ```
+    /// use glance_client::Config;
+    ///
+    /// let config = Config::from_ini_str("[glance]\napi_servers = http://127.0.0.1:9292\n")?;
+    /// assert_eq!(config.api_servers, ["http://127.0.0.1:9292"]);
+    /// assert!(config.warnings.is_empty());
+    /// # Ok::<(), glance_client::Error>(())
+    /// ```
+    pub fn from_ini_str(text: &str) -> Result<Config> {
+        nova::config_from_ini(ini::Ini::parse(text, None)?)
+    }
+
+    /// Reads Nova's options from one file, e.g. `/etc/nova/nova.conf`.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Config> {
+        Config::from_files([path])
+    }
+
+    /// Reads Nova's options from several files, as repeated `--config-file`
+    /// arguments do: a later file overrides an earlier one option by option,
+    /// and interpolation sees the merged result. No files gives
+    /// [`Config::default`].
+    pub fn from_files<I>(paths: I) -> Result<Config>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<Path>,
+    {
+        let mut merged = ini::Ini::default();
+        for path in paths {
+            let path = path.as_ref();
+            let text = read_text(path)?;
+            merged.merge(ini::Ini::parse(&text, Some(ini::file_name(path)))?);
+        }
+        nova::config_from_ini(merged)
+    }
+}
+
+/// Same as [`Config::from_ini_str`].
+impl FromStr for Config {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Config> {
+        Config::from_ini_str(text)
+    }
+}
+
+/// Larger configuration files are refused (a `nova.conf` is tens of KiB).
+const MAX_FILE: u64 = 16 * 1024 * 1024;
+
+fn read_text(path: &Path) -> Result<String> {
+    let io_error = |e| Error::io(format!("reading {}", path.display()), e);
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes))
+        .map_err(io_error)?;
+    let config_error = |line, message: String| Error::Config {
+        file: Some(path.to_path_buf()),
+        line,
+        message,
+    };
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(config_error(
+            None,
+            format!("larger than {} MiB", MAX_FILE / (1024 * 1024)),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        config_error(Some(line), "not valid UTF-8".into())
+    })
 }
 
 #[cfg(test)]
