@@ -133,6 +133,13 @@ fn servers(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
 fn check_url(v: &Value, url: &str) -> Result<()> {
     let expected = "expected http(s)://host[:port][/path]";
     let bad = |why: String| v.at.error(format!("{}: {url:?} {why}", v.label()));
+    // Also keeps non-ASCII hosts away from `idna_adapter` 1.0, whose
+    // ASCII-only mapper has a debug assertion that such input trips.
+    if !url.is_ascii() {
+        return Err(bad(format!(
+            "is not ASCII: {expected}, with an international host name in its xn-- form"
+        )));
+    }
     let parsed =
         url::Url::parse(url).map_err(|e| bad(format!("is not a valid URL ({e}): {expected}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
