@@ -25,7 +25,7 @@ fn a_bad_url_is_an_error_at_its_line() {
     assert_eq!(line, Some(3));
     assert_eq!(
         message,
-        "[glance] api_servers: \"http://[::1:9292\" is not a valid URL (invalid IPv6 address): \
+        "[glance] api_servers: \"http://[::1:9292\" has an unclosed \"[\": \
          expected http(s)://host[:port][/path]"
     );
     let (line, message) = config_error("[glance]\napi_servers = ftp://images:21\n");

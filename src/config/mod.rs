@@ -2,50 +2,10 @@
 //!
 //! Build one in code (`Config { api_servers: vec![..], ..Config::default() }`)
 //! or read Nova's options from `nova.conf`-style files with
-//! [`Config::from_file`], [`Config::from_files`] or [`Config::from_ini_str`].
-//!
-//! # Files
-//!
-//! The format is oslo.config's INI dialect: `[section]` headers, `key = value`
-//! or `key: value`, full-line `#`/`;` comments (no inline comments), indented
-//! continuation lines, and `$name` / `${section.name}` interpolation (`$$` for a
-//! literal `$`). Later values override earlier ones, within a file and across
-//! files. Options and sections this crate does not use are accepted quietly.
-//!
-//! | option | field |
-//! |---|---|
-//! | `[glance] api_servers` (list) | `api_servers`; an entry without a scheme gets `http://` and a warning |
-//! | `[glance] host`, `port`, `protocol` (deprecated) | `api_servers = protocol://host:port`, used only when `api_servers` is not set; `host` defaults to `$my_ip`, `port` to 9292, `protocol` to `http`; an IPv6 host is bracketed |
-//! | `[glance] endpoint_override` | `endpoint_override` |
-//! | `[glance] num_retries` | `num_retries`; a negative value becomes 0 with a warning |
-//! | `[glance] insecure` (old name `api_insecure`) | `insecure` |
-//! | `[glance] cafile`, `certfile`, `keyfile` (old names `[ssl] ca_file`, `cert_file`, `key_file`) | `cafile`, `certfile`, `keyfile` |
-//! | `[glance] timeout` (whole seconds) | both `connect_timeout` and `read_timeout`, as the Python clients apply one timeout to the connection and to each read |
-//! | `[glance] allowed_direct_url_schemes` (list) | `allowed_direct_url_schemes` |
-//! | `[glance] verify_glance_signatures` | `verify_glance_signatures` |
-//! | `[glance] api_version` (1 or 2; old switch `use_glance_v1`) | `api_version` |
-//! | `[image_file_url] filesystems` (list) and each `[image_file_url:NAME]` `id`, `mountpoint` (absolute) | `filesystems` |
-//!
-//! Options a file does not set keep their [`Config::default`] values. Booleans
-//! are `true/false`, `yes/no`, `on/off`, `1/0` in any case; lists split on
-//! commas and are trimmed (empty items dropped); an empty value for a number,
-//! path or list means "not set".
-//!
-//! When a deprecated name is used, the value still works and a warning names
-//! the option, its section and the line to write instead; when both the old
-//! and the new name are set, the new one wins and the warning says the old one
-//! is ignored. Each warning is logged once with `log::warn!` and kept in
-//! [`Config::warnings`].
-//!
-//! `$my_ip` (the default of the deprecated `host`) comes from `[DEFAULT]
-//! my_ip`. Nova falls back to this host's address; reading a file here does no
-//! I/O beyond the file, so an unset `my_ip` becomes `127.0.0.1`, with a warning
-//! saying so. With none of `api_servers`, `host`, `port` and `protocol` set,
-//! `api_servers` stays empty rather than guessing `http://$my_ip:9292`.
-//!
-//! Errors are [`Error::Config`](crate::Error::Config) with the file and line,
-//! naming the option and what was expected.
+//! [`Config::from_file`], [`Config::from_files`] or [`Config::from_ini_str`]
+//! (the rules are in [`Config`]'s documentation).
 
+mod endpoint;
 mod ini;
 mod interp;
 mod nova;
@@ -118,6 +78,51 @@ pub struct FileSystem {
 
 /// Everything the client needs to know. Plain data: every field is public and
 /// [`Default`] gives a usable starting point.
+///
+/// # Reading nova.conf
+///
+/// The format is oslo.config's INI dialect: `[section]` headers, `key = value`
+/// or `key: value`, full-line `#`/`;` comments (no inline comments), indented
+/// continuation lines, and `$name` / `${section.name}` interpolation (`$$` for a
+/// literal `$`). Later values override earlier ones, within a file and across
+/// files. Options and sections this crate does not use are accepted quietly.
+///
+/// | option | field |
+/// |---|---|
+/// | `[glance] api_servers` (list) | `api_servers`; an entry without a scheme gets `http://` and a warning |
+/// | `[glance] host`, `port`, `protocol` (deprecated) | `api_servers = protocol://host:port`, used only when `api_servers` is not set; `host` defaults to `$my_ip`, `port` to 9292, `protocol` to `http`; an IPv6 host is bracketed |
+/// | `[glance] endpoint_override` | `endpoint_override` |
+/// | `[glance] num_retries` | `num_retries`; a negative value becomes 0 with a warning |
+/// | `[glance] insecure` (old name `api_insecure`) | `insecure` |
+/// | `[glance] cafile`, `certfile`, `keyfile` (old names `[ssl] ca_file`, `cert_file`, `key_file`) | `cafile`, `certfile`, `keyfile` |
+/// | `[glance] timeout` (whole seconds) | both `connect_timeout` and `read_timeout`, as the Python clients apply one timeout to the connection and to each read |
+/// | `[glance] allowed_direct_url_schemes` (list) | `allowed_direct_url_schemes` |
+/// | `[glance] verify_glance_signatures` | `verify_glance_signatures` |
+/// | `[glance] api_version` (1 or 2; old switch `use_glance_v1`) | `api_version` |
+/// | `[image_file_url] filesystems` (list) and each `[image_file_url:NAME]` `id`, `mountpoint` (absolute) | `filesystems` |
+///
+/// Options a file does not set keep their [`Config::default`] values. Booleans
+/// are `true/false`, `yes/no`, `on/off`, `1/0` in any case; lists split on
+/// commas and are trimmed (empty items dropped); an empty value for a number,
+/// path or list means "not set".
+///
+/// When a deprecated name is used, the value still works and a warning names
+/// the option, its section and the line to write instead; when both the old
+/// and the new name are set, the new one wins and the warning says the old one
+/// is ignored. Each warning is logged once with `log::warn!` and kept in
+/// [`Config::warnings`].
+///
+/// `$my_ip` (the default of the deprecated `host`) comes from `[DEFAULT]
+/// my_ip`. Nova falls back to this host's address; reading a file here does no
+/// I/O beyond the file, so an unset `my_ip` becomes `127.0.0.1`, with a warning
+/// saying so. With none of `api_servers`, `host`, `port` and `protocol` set,
+/// `api_servers` stays empty rather than guessing `http://$my_ip:9292`.
+///
+/// Errors are [`Error::Config`] with the file and line,
+/// naming the option and what was expected. URLs must be ASCII (an
+/// international host name in its `xn--` form). Interpolation follows at most
+/// 32 nested references and yields at most 64 KiB per value, and files larger
+/// than 16 MiB are refused, so hostile input costs bounded time and memory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Base URLs of the image API, e.g. `http://glance.example:9292`. Tried in

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::endpoint::check_url;
 use super::ini::{Ini, Location, normalize_section};
 use super::values::{Reader, Value, escape};
 use super::{ApiVersion, Config, FileSystem};
@@ -126,37 +127,6 @@ fn servers(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
     );
     r.warn(&at, &message);
     config.api_servers = vec![url];
-    Ok(())
-}
-
-/// Checks that `url` (from option `v`) is an http(s) URL with a host.
-fn check_url(v: &Value, url: &str) -> Result<()> {
-    let expected = "expected http(s)://host[:port][/path]";
-    let bad = |why: String| v.at.error(format!("{}: {url:?} {why}", v.label()));
-    // Also keeps non-ASCII hosts away from `idna_adapter` 1.0, whose
-    // ASCII-only mapper has a debug assertion that such input trips.
-    if !url.is_ascii() {
-        return Err(bad(format!(
-            "is not ASCII: {expected}, with an international host name in its xn-- form"
-        )));
-    }
-    let parsed =
-        url::Url::parse(url).map_err(|e| bad(format!("is not a valid URL ({e}): {expected}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(bad(format!(
-            "has scheme {:?}: expected http or https",
-            parsed.scheme()
-        )));
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(bad(format!("has no host: {expected}")));
-    }
-    if parsed.port() == Some(0) {
-        return Err(bad("has port 0: expected a port from 1 to 65535".into()));
-    }
-    if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(bad(format!("has a query or fragment: {expected}")));
-    }
     Ok(())
 }
 
