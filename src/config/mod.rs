@@ -1,0 +1,309 @@
+//! The client's configuration: a plain struct with public fields.
+//!
+//! Build one in code (`Config { api_servers: vec![..], ..Config::default() }`)
+//! or read Nova's options from `nova.conf`-style files with
+//! [`Config::from_file`], [`Config::from_files`] or [`Config::from_ini_str`]
+//! (the rules are in [`Config`]'s documentation).
+
+mod endpoint;
+mod ini;
+mod interp;
+mod nova;
+mod values;
+
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// Which image API the client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ApiVersion {
+    /// Glance API v1 (`x-image-meta-*` headers). Removed upstream; kept for old clouds.
+    V1,
+    /// Glance API v2 (JSON). The default.
+    #[default]
+    V2,
+}
+
+impl ApiVersion {
+    /// The major version number, `1` or `2`.
+    pub fn number(self) -> u8 {
+        match self {
+            ApiVersion::V1 => 1,
+            ApiVersion::V2 => 2,
+        }
+    }
+}
+
+/// How requests are authenticated.
+///
+/// `Debug` never shows a secret.
+#[derive(Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Auth {
+    /// No authentication header (a Glance with `noauth`, or behind a proxy that adds it).
+    #[default]
+    None,
+    /// A Keystone token, sent as `X-Auth-Token` on every request.
+    Token(String),
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Token(_) => f.write_str("Token(<redacted>)"),
+        }
+    }
+}
+
+/// A local mount of a Glance file store (`[image_file_url:NAME]`).
+///
+/// A `file://` location whose metadata carries this `id` is read from
+/// `mountpoint` instead of over HTTP, the location's own `mountpoint` prefix
+/// replaced by this one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileSystem {
+    /// Section name suffix, as listed in `[image_file_url] filesystems`.
+    pub name: String,
+    /// The store id Glance puts in each location's metadata.
+    pub id: String,
+    /// Where that store is mounted on this host.
+    pub mountpoint: PathBuf,
+}
+
+/// Everything the client needs to know. Plain data: every field is public and
+/// [`Default`] gives a usable starting point.
+///
+/// # Reading nova.conf
+///
+/// The format is oslo.config's INI dialect: `[section]` headers, `key = value`
+/// or `key: value`, full-line `#`/`;` comments (no inline comments), indented
+/// continuation lines, and `$name` / `${section.name}` interpolation (`$$` for a
+/// literal `$`). Later values override earlier ones, within a file and across
+/// files. Options and sections this crate does not use are accepted quietly.
+///
+/// | option | field |
+/// |---|---|
+/// | `[glance] api_servers` (list) | `api_servers`; an entry without a scheme gets `http://` and a warning |
+/// | `[glance] host`, `port`, `protocol` (deprecated) | `api_servers = protocol://host:port`, used only when `api_servers` is not set; `host` defaults to `$my_ip`, `port` to 9292, `protocol` to `http`; an IPv6 host is bracketed |
+/// | `[glance] endpoint_override` | `endpoint_override` |
+/// | `[glance] num_retries` | `num_retries`; a negative value becomes 0 with a warning |
+/// | `[glance] insecure` (old name `api_insecure`) | `insecure` |
+/// | `[glance] cafile`, `certfile`, `keyfile` (old names `[ssl] ca_file`, `cert_file`, `key_file`) | `cafile`, `certfile`, `keyfile` |
+/// | `[glance] timeout` (whole seconds) | both `connect_timeout` and `read_timeout`, as the Python clients apply one timeout to the connection and to each read |
+/// | `[glance] allowed_direct_url_schemes` (list) | `allowed_direct_url_schemes` |
+/// | `[glance] verify_glance_signatures` | `verify_glance_signatures` |
+/// | `[glance] api_version` (1 or 2; old switch `use_glance_v1`) | `api_version` |
+/// | `[image_file_url] filesystems` (list) and each `[image_file_url:NAME]` `id`, `mountpoint` (absolute) | `filesystems` |
+///
+/// Options a file does not set keep their [`Config::default`] values. Booleans
+/// are `true/false`, `yes/no`, `on/off`, `1/0` in any case; lists split on
+/// commas and are trimmed (empty items dropped); an empty value for a number,
+/// path or list means "not set".
+///
+/// When a deprecated name is used, the value still works and a warning names
+/// the option, its section and the line to write instead; when both the old
+/// and the new name are set, the new one wins and the warning says the old one
+/// is ignored. Each warning is logged once with `log::warn!` and kept in
+/// [`Config::warnings`].
+///
+/// `$my_ip` (the default of the deprecated `host`) comes from `[DEFAULT]
+/// my_ip`. Nova falls back to this host's address; reading a file here does no
+/// I/O beyond the file, so an unset `my_ip` becomes `127.0.0.1`, with a warning
+/// saying so. With none of `api_servers`, `host`, `port` and `protocol` set,
+/// `api_servers` stays empty rather than guessing `http://$my_ip:9292`.
+///
+/// Errors are [`Error::Config`] with the file and line,
+/// naming the option and what was expected. URLs must be ASCII (an
+/// international host name in its `xn--` form). Interpolation follows at most
+/// 32 nested references and yields at most 64 KiB per value, and files larger
+/// than 16 MiB are refused, so hostile input costs bounded time and memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Base URLs of the image API, e.g. `http://glance.example:9292`. Tried in
+    /// rotation; see [`Config::shuffle_servers`].
+    pub api_servers: Vec<String>,
+    /// Overrides `api_servers` with one URL when set (Nova's `endpoint_override`).
+    pub endpoint_override: Option<String>,
+    /// Which API version to speak.
+    pub api_version: ApiVersion,
+    /// Authentication.
+    pub auth: Auth,
+    /// Extra attempts after the first for requests that are safe to repeat.
+    pub num_retries: u32,
+    /// Shuffle `api_servers` once when the client is built (Nova does, to spread
+    /// load); `false` keeps the configured order, so the first one is the primary.
+    pub shuffle_servers: bool,
+    /// Pause between attempts.
+    pub retry_delay: Duration,
+    /// Limit on establishing a connection.
+    pub connect_timeout: Option<Duration>,
+    /// Limit on each single read or write; a stalled server is detected
+    /// without putting a deadline on a long download.
+    pub read_timeout: Option<Duration>,
+    /// Disable TLS certificate verification (logged loudly).
+    pub insecure: bool,
+    /// PEM bundle of CA certificates to trust instead of the web PKI roots.
+    pub cafile: Option<PathBuf>,
+    /// PEM client certificate (chain) for mutual TLS.
+    pub certfile: Option<PathBuf>,
+    /// PEM private key for `certfile`.
+    pub keyfile: Option<PathBuf>,
+    /// Direct-URL schemes the downloader may read locally (Nova's
+    /// `allowed_direct_url_schemes`; only `file` is understood).
+    pub allowed_direct_url_schemes: Vec<String>,
+    /// Local mounts of Glance file stores (`[image_file_url]`).
+    pub filesystems: Vec<FileSystem>,
+    /// Whether image signatures should be verified (parsed and reported; this
+    /// crate does not check signatures).
+    pub verify_glance_signatures: bool,
+    /// Deprecation and other warnings produced while reading configuration
+    /// files; empty for a config built in code.
+    pub warnings: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            api_servers: Vec::new(),
+            endpoint_override: None,
+            api_version: ApiVersion::V2,
+            auth: Auth::None,
+            num_retries: 3,
+            shuffle_servers: true,
+            retry_delay: Duration::from_millis(500),
+            connect_timeout: Some(Duration::from_secs(30)),
+            read_timeout: Some(Duration::from_secs(120)),
+            insecure: false,
+            cafile: None,
+            certfile: None,
+            keyfile: None,
+            allowed_direct_url_schemes: Vec::new(),
+            filesystems: Vec::new(),
+            verify_glance_signatures: false,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// A config for one server, with the defaults for everything else.
+    pub fn for_server(url: impl Into<String>) -> Config {
+        Config {
+            api_servers: vec![url.into()],
+            ..Config::default()
+        }
+    }
+
+    /// The servers the client will use: `endpoint_override` when set, else `api_servers`.
+    pub fn servers(&self) -> Vec<String> {
+        match &self.endpoint_override {
+            Some(url) => vec![url.clone()],
+            None => self.api_servers.clone(),
+        }
+    }
+
+    /// Reads Nova's options from configuration text (the contents of a
+    /// `nova.conf`). Pure: no file or network access, so it suits tests and
+    /// fuzzing. Errors carry line numbers but no file name.
+    ///
+    /// ```
+    /// use glance_client::Config;
+    ///
+    /// let config = Config::from_ini_str("[glance]\napi_servers = http://127.0.0.1:9292\n")?;
+    /// assert_eq!(config.api_servers, ["http://127.0.0.1:9292"]);
+    /// assert!(config.warnings.is_empty());
+    /// # Ok::<(), glance_client::Error>(())
+    /// ```
+    pub fn from_ini_str(text: &str) -> Result<Config> {
+        nova::config_from_ini(ini::Ini::parse(text, None)?)
+    }
+
+    /// Reads Nova's options from one file, e.g. `/etc/nova/nova.conf`.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Config> {
+        Config::from_files([path])
+    }
+
+    /// Reads Nova's options from several files, as repeated `--config-file`
+    /// arguments do: a later file overrides an earlier one option by option,
+    /// and interpolation sees the merged result. No files gives
+    /// [`Config::default`].
+    pub fn from_files<I>(paths: I) -> Result<Config>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<Path>,
+    {
+        let mut merged = ini::Ini::default();
+        for path in paths {
+            let path = path.as_ref();
+            let text = read_text(path)?;
+            merged.merge(ini::Ini::parse(&text, Some(ini::file_name(path)))?);
+        }
+        nova::config_from_ini(merged)
+    }
+}
+
+/// Same as [`Config::from_ini_str`].
+impl FromStr for Config {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Config> {
+        Config::from_ini_str(text)
+    }
+}
+
+/// Larger configuration files are refused (a `nova.conf` is tens of KiB).
+const MAX_FILE: u64 = 16 * 1024 * 1024;
+
+fn read_text(path: &Path) -> Result<String> {
+    let io_error = |e| Error::io(format!("reading {}", path.display()), e);
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes))
+        .map_err(io_error)?;
+    let config_error = |line, message: String| Error::Config {
+        file: Some(path.to_path_buf()),
+        line,
+        message,
+    };
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(config_error(
+            None,
+            format!("larger than {} MiB", MAX_FILE / (1024 * 1024)),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        config_error(Some(line), "not valid UTF-8".into())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_a_token() {
+        let config = Config {
+            auth: Auth::Token("s3cr3t-token".into()),
+            ..Config::for_server("http://127.0.0.1:9292")
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("redacted"), "{shown}");
+    }
+
+    #[test]
+    fn endpoint_override_wins() {
+        let mut config = Config::for_server("http://a:9292");
+        assert_eq!(config.servers(), vec!["http://a:9292"]);
+        config.endpoint_override = Some("http://b:9292".into());
+        assert_eq!(config.servers(), vec!["http://b:9292"]);
+    }
+}
