@@ -118,6 +118,7 @@ fn parse_proxy(var: &'static str, value: &str) -> Result<Chosen> {
     } else {
         format!("http://{value}")
     };
+    super::servers::check_idna_safe(&text).map_err(|why| bad(format!("the proxy URL {why}")))?;
     let url = Url::parse(&text).map_err(|e| bad(format!("not a proxy URL ({e})")))?;
     match url.scheme() {
         "http" | "https" | "socks4" | "socks4a" | "socks" | "socks5" | "socks5h" => {}

@@ -6,6 +6,23 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::{Error, Result};
 
+/// Refuses what would reach the `url` crate's IDNA step as non-ASCII: a
+/// non-ASCII URL, or a `%` in its host (an escape that decodes to non-ASCII).
+/// `idna_adapter` 1.0 (pinned to keep ICU out) has a debug assertion that
+/// such hosts trip; Glance endpoints and proxies use plain names anyway.
+pub(crate) fn check_idna_safe(text: &str) -> std::result::Result<(), &'static str> {
+    if !text.is_ascii() {
+        return Err("is not ASCII (write an international host name in its xn-- form)");
+    }
+    let rest = text.split_once("://").map_or(text, |(_, rest)| rest);
+    let authority = &rest[..rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len())];
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    if host.contains('%') {
+        return Err("has a %-escape in its host name");
+    }
+    Ok(())
+}
+
 /// Checks a server URL and reduces it to `scheme://host[:port][/prefix]`
 /// without a trailing slash or a version suffix (`/v2`, `/v1`, `/v2.1`).
 ///
@@ -31,6 +48,13 @@ pub(crate) fn normalize_server(raw: &str) -> Result<String> {
         );
         &with_scheme
     };
+    if let Err(why) = check_idna_safe(text) {
+        return Err(Error::Config {
+            file: None,
+            line: None,
+            message: format!("an api server URL {why}"),
+        });
+    }
     let url = url::Url::parse(text).map_err(|e| {
         // The text may hold credentials: name the problem, not the value.
         Error::Config {
@@ -120,6 +144,19 @@ impl Rotation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_that_would_trip_idna_debug_assertions_are_refused() {
+        for text in ["http://%41%e1/", "http://Ab\u{e9}/", "http://u:p@h%41/"] {
+            let text = text.replace("\\u{e9}", "\u{e9}");
+            assert!(check_idna_safe(&text).is_err(), "{text}");
+            assert!(
+                matches!(normalize_server(&text), Err(Error::Config { .. })),
+                "{text}"
+            );
+        }
+        assert!(check_idna_safe("http://glance.example:9292/image%20x").is_ok());
+    }
 
     #[test]
     fn servers_are_normalized() {
