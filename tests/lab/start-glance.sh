@@ -168,7 +168,7 @@ else
 fi
 
 # --- 2. configuration -------------------------------------------------------
-cp "$HERE/glance_lab_identity.py" "$LAB/lib/"
+cp "$HERE/glance_lab_identity.py" "$HERE/glance_lab_wsgi.py" "$LAB/lib/"
 
 cat >"$ETC/glance-api.conf" <<EOF
 # Written by start-glance.sh; rewritten at every start.
@@ -183,7 +183,11 @@ log_file = $LOGDIR/glance-api.log
 debug = False
 
 [database]
-connection = sqlite:///$LAB/data/glance.sqlite
+# timeout: how long a writer waits for another's lock (seconds); see also the
+# WAL journal set after db_sync.
+connection = sqlite:///$LAB/data/glance.sqlite?timeout=30
+# A lab's data need not survive a power cut.
+sqlite_synchronous = False
 
 [paste_deploy]
 flavor = $AUTH
@@ -306,7 +310,8 @@ fi
 
 cat >"$ETC/glance-uwsgi.ini" <<EOF
 [uwsgi]
-module = glance.wsgi.api:application
+# glance.wsgi.api:application, with SQLite transactions that queue (see the module)
+module = glance_lab_wsgi:application
 # uWSGI's own HTTP/1.1 server: keep-alive, and chunked request bodies, which
 # glance reads through uwsgi.chunked_read() (a streamed upload without a size).
 http11-socket = 127.0.0.1:$PORT
@@ -338,6 +343,13 @@ EOF
 # --- 3. database -------------------------------------------------------------
 "$VENV/bin/glance-manage" --config-file "$ETC/glance-api.conf" db_sync >>"$LOGDIR/db-sync.log" 2>&1 ||
     { tail -20 "$LOGDIR/db-sync.log" >&2; die 1 "glance-manage db_sync failed (see $LOGDIR/db-sync.log)"; }
+# Write-ahead logging (kept in the database file): readers never block the
+# writer. Together with glance_lab_wsgi.py's BEGIN IMMEDIATE, parallel requests
+# wait their turn instead of failing with "database is locked" (a 500).
+"$VENV/bin/python" -c 'import sqlite3, sys
+mode = sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode=WAL").fetchone()[0]
+sys.exit(mode != "wal")' "$LAB/data/glance.sqlite" ||
+    die 1 "could not switch $LAB/data/glance.sqlite to WAL"
 
 # --- 4. start and wait for the API ------------------------------------------
 # GET /versions over bash's /dev/tcp: true once the API answers 200.
