@@ -104,71 +104,13 @@ mkdir -p "$ETC" "$LOGDIR" "$LAB/lib" "$LAB/data" "$STORE" "$LAB/staging" \
     "$LAB/tasks" "$LAB/cache" "$LAB/locks"
 
 # --- 1. the virtualenv ------------------------------------------------------
-venv_ready() {
-    [ -x "$VENV/bin/uwsgi" ] && [ -x "$VENV/bin/glance-manage" ] &&
-        [ ! -e "$VENV/.glance-lab-incomplete" ] &&
-        "$VENV/bin/python" -c 'import importlib.util as u, sys
-sys.exit(any(u.find_spec(m) is None for m in
-             ("glance", "glanceclient", "openstack", "keystonemiddleware")))' 2>/dev/null
-}
-
-# Everything a new venv needs, each missing piece reported by name (exit 3).
-check_build_prerequisites() {
-    command -v "$PYTHON" >/dev/null ||
-        die 3 "prerequisite missing: no '$PYTHON' on PATH (python3 >= 3.11 is needed)"
-    "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
-        die 3 "prerequisite missing: glance 33 needs Python >= 3.11; $PYTHON is $("$PYTHON" -V 2>&1)"
-    "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null ||
-        die 3 "prerequisite missing: $PYTHON has no venv/ensurepip module (Debian: python3-venv)"
-    "$PYTHON" -c 'import os, sys, sysconfig
-sys.exit(not os.path.exists(os.path.join(sysconfig.get_path("include"), "Python.h")))' ||
-        die 3 "prerequisite missing: no Python.h for $PYTHON (Debian: python3-dev); uWSGI is built from source"
-    command -v "${CC:-gcc}" >/dev/null || command -v cc >/dev/null ||
-        die 3 "prerequisite missing: no C compiler (gcc or cc); uWSGI is built from source"
-}
-
-create_venv() {
-    local log=$LOGDIR/pip-install.log started=$SECONDS
-    check_build_prerequisites
-    if [ -e "$VENV" ]; then
-        # Only a venv this script left half-built may be thrown away.
-        [ -e "$VENV/.glance-lab-incomplete" ] ||
-            die 1 "$VENV exists but is not a usable glance venv; remove it or set GLANCE_VENV"
-        rm -rf "$VENV"
-    fi
-    say "creating $VENV (about a minute and a half: uWSGI is compiled)"
-    mkdir -p "$(dirname "$VENV")"
-    "$PYTHON" -m venv "$VENV" >"$log" 2>&1 ||
-        die 3 "prerequisite missing: '$PYTHON -m venv' failed (see $log)"
-    touch "$VENV/.glance-lab-incomplete"
-    "$VENV/bin/python" -m pip --version >>"$log" 2>&1 ||
-        die 3 "prerequisite missing: the new venv has no pip (see $log)"
-    # Can we reach the package index at all? Ask briefly, so an offline machine
-    # is told so in seconds rather than after pip's long retries.
-    "$VENV/bin/python" -m pip index versions uWSGI --timeout 15 --retries 1 >>"$log" 2>&1 ||
-        die 3 "prerequisite missing: the Python package index is unreachable (see $log)"
-    local constraints=()
-    [ -f "$LOCK" ] && constraints=(-c "$LOCK")
-    "$VENV/bin/python" -m pip install -q ${constraints[@]+"${constraints[@]}"} pip >>"$log" 2>&1 &&
-        "$VENV/bin/python" -m pip install -q ${constraints[@]+"${constraints[@]}"} \
-            "${PACKAGES[@]}" >>"$log" 2>&1 ||
-        { tail -20 "$log" >&2; die 1 "pip install failed (see $log)"; }
-    rm -f "$VENV/.glance-lab-incomplete"
-    say "venv ready in $((SECONDS - started))s"
-}
-
-if venv_ready; then
-    say "using the venv $VENV"
-else
-    # Two labs starting at once must not build the same venv twice.
-    exec 9>"${VENV%/}.lock"
-    if command -v flock >/dev/null; then flock 9; fi
-    venv_ready || create_venv
-    exec 9>&-
-fi
+# shellcheck source=lab-venv.sh
+. "$HERE/lab-venv.sh"
+ensure_venv start-glance "$VENV" "$LOGDIR/pip-install.log" \
+    "glance glanceclient openstack keystonemiddleware" "${PACKAGES[@]}"
 
 # --- 2. configuration -------------------------------------------------------
-cp "$HERE/glance_lab_identity.py" "$HERE/glance_lab_wsgi.py" "$LAB/lib/"
+cp "$HERE/glance_lab_identity.py" "$HERE/glance_lab_wsgi.py" "$HERE/lab_sqlite.py" "$LAB/lib/"
 
 cat >"$ETC/glance-api.conf" <<EOF
 # Written by start-glance.sh; rewritten at every start.
@@ -344,7 +286,7 @@ EOF
 "$VENV/bin/glance-manage" --config-file "$ETC/glance-api.conf" db_sync >>"$LOGDIR/db-sync.log" 2>&1 ||
     { tail -20 "$LOGDIR/db-sync.log" >&2; die 1 "glance-manage db_sync failed (see $LOGDIR/db-sync.log)"; }
 # Write-ahead logging (kept in the database file): readers never block the
-# writer. Together with glance_lab_wsgi.py's BEGIN IMMEDIATE, parallel requests
+# writer. Together with lab_sqlite.py's BEGIN IMMEDIATE, parallel requests
 # wait their turn instead of failing with "database is locked" (a 500).
 "$VENV/bin/python" -c 'import sqlite3, sys
 mode = sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode=WAL").fetchone()[0]
