@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lab-stop.sh: the shared part of stop-glance.sh and stop-keystone.sh
 # (sourced, not run). Defines stop_lab.
 #

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lab-venv.sh: the virtualenv step of start-glance.sh and start-keystone.sh
 # (sourced, not run). Defines ensure_venv.
 #
@@ -12,8 +13,10 @@
 #   Two labs starting at once wait for each other (flock on VENV.lock).
 
 venv_has() { # venv_has VENV "MODULES"
-    [ -x "$1/bin/uwsgi" ] && [ ! -e "$1/.lab-venv-incomplete" ] &&
-        "$1/bin/python" - $2 2>/dev/null <<'EOF'
+    local names
+    [ -x "$1/bin/uwsgi" ] && [ ! -e "$1/.lab-venv-incomplete" ] || return 1
+    read -r -a names <<<"$2"
+    "$1/bin/python" - "${names[@]}" 2>/dev/null <<'EOF'
 import importlib.util, sys
 sys.exit(any(importlib.util.find_spec(m) is None for m in sys.argv[1:]))
 EOF
@@ -49,9 +52,11 @@ venv_install() { # venv_install NAME VENV LOG PACKAGES...
     "$venv/bin/python" -m pip index versions uWSGI --timeout 15 --retries 1 >>"$log" 2>&1 ||
         venv_die 3 "$name" "prerequisite missing: the Python package index is unreachable (see $log)"
     [ -f "${LOCK:-}" ] && constraints=(-c "$LOCK")
-    "$venv/bin/python" -m pip install -q ${constraints[@]+"${constraints[@]}"} pip >>"$log" 2>&1 &&
-        "$venv/bin/python" -m pip install -q ${constraints[@]+"${constraints[@]}"} "$@" >>"$log" 2>&1 ||
-        { tail -20 "$log" >&2; venv_die 1 "$name" "pip install failed (see $log)"; }
+    if ! "$venv/bin/python" -m pip install -q ${constraints[@]+"${constraints[@]}"} pip >>"$log" 2>&1 ||
+        ! "$venv/bin/python" -m pip install -q ${constraints[@]+"${constraints[@]}"} "$@" >>"$log" 2>&1; then
+        tail -20 "$log" >&2
+        venv_die 1 "$name" "pip install failed (see $log)"
+    fi
 }
 
 ensure_venv() {

@@ -56,6 +56,7 @@ LAB=${GLANCE_LAB:-/tmp/glance-client-lab}
 VENV=${GLANCE_VENV:-$LAB/venv}
 AUTH=${GLANCE_AUTH:-lab}
 FS_ID=${GLANCE_FS_ID:-glance-client-lab-fs}
+# shellcheck disable=SC2034 # read by lab-venv.sh
 LOCK=${GLANCE_LOCK:-$HERE/requirements.lock}
 PYTHON=${PYTHON:-python3}
 PACKAGES=(glance==33.0.0 python-glanceclient openstacksdk uWSGI)

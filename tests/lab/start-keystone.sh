@@ -41,6 +41,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PORT=${1:-${KEYSTONE_PORT:-15000}}
 LAB=${KEYSTONE_LAB:-/tmp/glance-client-keystone}
 VENV=${KEYSTONE_VENV:-$LAB/venv}
+# shellcheck disable=SC2034 # read by lab-venv.sh
 LOCK=${KEYSTONE_LOCK:-$HERE/requirements.lock}
 PYTHON=${PYTHON:-python3}
 EXPIRATION=${KEYSTONE_TOKEN_EXPIRATION:-3600}
