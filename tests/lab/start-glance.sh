@@ -284,15 +284,28 @@ socket-timeout = 30
 EOF
 
 # --- 3. database -------------------------------------------------------------
-"$VENV/bin/glance-manage" --config-file "$ETC/glance-api.conf" db_sync >>"$LOGDIR/db-sync.log" 2>&1 ||
-    { tail -20 "$LOGDIR/db-sync.log" >&2; die 1 "glance-manage db_sync failed (see $LOGDIR/db-sync.log)"; }
+VERSION=$("$VENV/bin/python" -c 'from importlib.metadata import version; print(version("glance"))')
+DB=$LAB/data/glance.sqlite
+# An empty, migrated database depends only on the glance version, and db_sync
+# takes seconds: keep one beside the venv and start new labs from a copy.
+SCHEMA=$VENV/share/glance-lab/empty-$VERSION.sqlite
+if [ ! -s "$DB" ] && [ -s "$SCHEMA" ]; then
+    cp "$SCHEMA" "$DB"
+else
+    [ -s "$DB" ] && fresh=0 || fresh=1
+    "$VENV/bin/glance-manage" --config-file "$ETC/glance-api.conf" db_sync >>"$LOGDIR/db-sync.log" 2>&1 ||
+        { tail -20 "$LOGDIR/db-sync.log" >&2; die 1 "glance-manage db_sync failed (see $LOGDIR/db-sync.log)"; }
+    if [ "$fresh" = 1 ] && mkdir -p "${SCHEMA%/*}" 2>/dev/null; then
+        # A copy renamed into place, so a lab starting meanwhile never sees half a file.
+        if ! { cp "$DB" "$SCHEMA.$$" && mv -f "$SCHEMA.$$" "$SCHEMA"; }; then rm -f "$SCHEMA.$$"; fi
+    fi
+fi
 # Write-ahead logging (kept in the database file): readers never block the
 # writer. Together with lab_sqlite.py's BEGIN IMMEDIATE, parallel requests
 # wait their turn instead of failing with "database is locked" (a 500).
 "$VENV/bin/python" -c 'import sqlite3, sys
 mode = sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode=WAL").fetchone()[0]
-sys.exit(mode != "wal")' "$LAB/data/glance.sqlite" ||
-    die 1 "could not switch $LAB/data/glance.sqlite to WAL"
+sys.exit(mode != "wal")' "$DB" || die 1 "could not switch $DB to WAL"
 
 # --- 4. start and wait for the API ------------------------------------------
 # GET /versions over bash's /dev/tcp: true once the API answers 200.
@@ -330,7 +343,6 @@ until answers 2>/dev/null; do
 done
 PID=$(cat "$PIDFILE")
 
-VERSION=$("$VENV/bin/python" -c 'from importlib.metadata import version; print(version("glance"))')
 cat >"$ENVFILE" <<EOF
 GLANCE_ENDPOINT=$ENDPOINT
 GLANCE_PORT=$PORT

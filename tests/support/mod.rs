@@ -183,6 +183,7 @@ fn launch() -> Outcome {
         ));
     }
     let keep = non_empty_var("GLANCE_LAB_KEEP").as_deref() == Some("1");
+    let started = std::time::Instant::now();
     let mut last = String::new();
     for _ in 0..3 {
         let port = match free_port() {
@@ -207,7 +208,7 @@ fn launch() -> Outcome {
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         match output.status.code() {
-            Some(0) => return read_env_file(&dir.join("glance.env")),
+            Some(0) => return read_env_file(&dir.join("glance.env"), started.elapsed()),
             Some(3) => {
                 let reason = stderr.lines().rev().find(|l| !l.trim().is_empty());
                 let _ = std::fs::remove_dir_all(&dir);
@@ -234,7 +235,7 @@ fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-fn read_env_file(path: &Path) -> Outcome {
+fn read_env_file(path: &Path, took: std::time::Duration) -> Outcome {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) => return Outcome::Fail(format!("reading {}: {e}", path.display())),
@@ -249,8 +250,9 @@ fn read_env_file(path: &Path) -> Outcome {
         return Outcome::Fail(format!("{} has no GLANCE_ENDPOINT", path.display()));
     };
     say(&format!(
-        "Glance {} is up at {endpoint} (lab {})",
+        "Glance {} is up at {endpoint} after {:.1}s (lab {})",
         get("GLANCE_VERSION").unwrap_or_default(),
+        took.as_secs_f64(),
         get("GLANCE_LAB").unwrap_or_default()
     ));
     Outcome::Ready(Lab {
