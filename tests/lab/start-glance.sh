@@ -25,8 +25,11 @@
 # Settings (environment):
 #   PORT / GLANCE_PORT   TCP port on 127.0.0.1                (default 19292)
 #   GLANCE_LAB           state, config and logs               (default /tmp/glance-client-lab)
-#   GLANCE_VENV          virtualenv; created when missing,
-#                        reused when it already holds glance  (default $GLANCE_LAB/venv)
+#   GLANCE_VENV          virtualenv; created when missing, reused when it holds
+#                        glance, which is added to a venv without (e.g. the
+#                        Keystone lab's). Also keeps an empty migrated database
+#                        (share/glance-lab/) that new labs start from.
+#                                                             (default $GLANCE_LAB/venv)
 #   GLANCE_RESET=1       wipe the database and all image data first
 #   GLANCE_FS_ID         store id in each location's metadata (default glance-client-lab-fs)
 #   GLANCE_AUTH          lab (default) or keystone
