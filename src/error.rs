@@ -48,6 +48,19 @@ pub enum Error {
         /// Hex digest of the bytes received.
         actual: String,
     },
+    /// The image's `os_hash_algo` is one this crate cannot compute (allow
+    /// the MD5 fallback in the download options to verify its `checksum`
+    /// instead).
+    UnsupportedChecksum {
+        /// The algorithm the image names.
+        algorithm: String,
+    },
+    /// The caller required a checksum and the image has none (no
+    /// `os_hash_value`, `checksum` or `Content-MD5`).
+    NoChecksum {
+        /// The image asked for.
+        image_id: String,
+    },
     /// The number of bytes received differs from the advertised size.
     SizeMismatch {
         /// Size advertised by the image record or `Content-Length`.
@@ -203,6 +216,13 @@ impl fmt::Display for Error {
                 f,
                 "{algorithm} mismatch: expected {expected}, received data hashes to {actual}"
             ),
+            Error::UnsupportedChecksum { algorithm } => write!(
+                f,
+                "cannot verify the image: hash algorithm {algorithm:?} is not supported"
+            ),
+            Error::NoChecksum { image_id } => {
+                write!(f, "image {image_id} has no checksum to verify it with")
+            }
             Error::SizeMismatch { expected, actual } => {
                 write!(
                     f,
@@ -286,7 +306,6 @@ impl std::error::Error for Error {
 /// Carries an [`Error`] through `io::Read`/`io::Write`, so that it can be
 /// recovered intact on the other side (see [`Error::from_io`]).
 #[derive(Debug)]
-#[allow(dead_code)] // used by the downloader, which lands next
 pub(crate) struct Carried(pub(crate) Error);
 
 impl fmt::Display for Carried {
@@ -297,7 +316,6 @@ impl fmt::Display for Carried {
 
 impl std::error::Error for Carried {}
 
-#[allow(dead_code)] // used by the downloader, which lands next
 impl Error {
     /// Wraps this error in an `io::Error` that [`Error::from_io`] unwraps again.
     pub(crate) fn into_io(self) -> io::Error {

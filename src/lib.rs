@@ -34,6 +34,7 @@
 
 mod client;
 mod config;
+mod download;
 mod error;
 mod image;
 mod query;
@@ -46,6 +47,7 @@ pub mod v2;
 
 pub use client::{Client, Images};
 pub use config::{ApiVersion, Auth, Config, FileSystem};
+pub use download::{DownloadOptions, DownloadReport, DownloadSource};
 pub use error::{ApiError, Error, Result};
 pub use image::{Image, ImageUpdate, Location, NewImage};
 pub use query::ListQuery;
