@@ -41,6 +41,7 @@ mod stream;
 mod transport;
 mod wire;
 
+pub mod auth;
 pub mod v1;
 pub mod v2;
 

@@ -5,11 +5,13 @@ python and only the standard library. Idempotent: running it again finds what
 exists and repairs passwords, endpoints and the application credential.
 
 Creates, in the Default domain:
-  projects  service, demo, alt
-  users     demo (member on demo), alt (member on alt: a second project),
-            glance (admin and service on service: what auth_token logs in as)
+  projects  service, demo, alt, no-image
+  users     demo (member on demo and on no-image), alt (member on alt: a
+            second project), glance (admin and service on service: what
+            auth_token logs in as)
   catalog   service type "image" with public and internal endpoints GLANCE_URL
-            in region KS_REGION
+            in region KS_REGION; project no-image is limited (OS-EP-FILTER) to
+            the identity endpoints, so its tokens carry no image service
   app cred  "glance-client-lab" of demo, on project demo, with a fixed secret
 
 Reads KS_URL, KS_REGION, KS_GLANCE_URL and the KS_*_PASSWORD / KS_APP_CRED_SECRET
@@ -104,11 +106,13 @@ def main():
 
     service = project("service")
     demo_project, alt_project = project("demo"), project("alt")
+    no_image_project = project("no-image")
     demo = user("demo", ENV["KS_DEMO_PASSWORD"], demo_project)
     alt = user("alt", ENV["KS_ALT_PASSWORD"], alt_project)
     glance = user("glance", ENV["KS_GLANCE_PASSWORD"], service)
     grant(demo_project, demo, "member")  # reader is implied
     grant(alt_project, alt, "member")
+    grant(no_image_project, demo, "member")
     grant(service, glance, "admin", "service")
 
     image = find_or_create("services", "service", {"type": "image"},
@@ -123,6 +127,15 @@ def main():
         elif any(found["endpoints"][0].get(k) != v for k, v in want.items()):
             call("PATCH", f"/endpoints/{found['endpoints'][0]['id']}",
                  {"endpoint": want}, token=admin)
+
+    # Endpoint filtering: once a project has an endpoint association, its
+    # tokens' catalogs list only the associated endpoints.
+    _, _, identity = call("GET", "/services" + query(type="identity"), token=admin)
+    for svc in identity["services"]:
+        _, _, found = call("GET", "/endpoints" + query(service_id=svc["id"]), token=admin)
+        for endpoint in found["endpoints"]:
+            call("PUT", f"/OS-EP-FILTER/projects/{no_image_project['id']}"
+                        f"/endpoints/{endpoint['id']}", token=admin)
 
     # The application credential belongs to demo and is made with demo's own
     # project token, so it carries demo's roles on demo. Keystone keeps only
@@ -152,6 +165,8 @@ def main():
         ("KEYSTONE_DEMO_USER_ID", demo["id"]),
         ("KEYSTONE_ALT_PROJECT_ID", alt_project["id"]),
         ("KEYSTONE_ALT_USER_ID", alt["id"]),
+        ("KEYSTONE_NO_IMAGE_PROJECT_ID", no_image_project["id"]),
+        ("KEYSTONE_NO_IMAGE_PROJECT_NAME", "no-image"),
         ("KEYSTONE_SERVICE_PROJECT_ID", service["id"]),
         ("KEYSTONE_GLANCE_USER_ID", glance["id"]),
         ("KEYSTONE_APP_CRED_ID", cred["id"]),
