@@ -296,16 +296,15 @@ impl Transport {
         })
     }
 
-    /// The routes, found in the token's catalog on first use when none are
-    /// configured.
-    fn routes(&self) -> Result<&Routes> {
+    /// The routes, found in the catalog of `token` on first use when none
+    /// are configured.
+    fn routes(&self, token: &Presented<'_>) -> Result<&Routes> {
         if let Some(routes) = self.routes.get() {
             return Ok(routes);
         }
-        let Credentials::Keystone(session) = &self.credentials else {
+        let Presented::Keystone(_, held) = token else {
             return Err(Error::InvalidInput("no image API server".into()));
         };
-        let held = session.token()?;
         let url = auth::select_endpoint(
             &held.catalog,
             &self.valid_interfaces,
@@ -463,8 +462,8 @@ impl Transport {
         replayable: bool,
         mut once: impl FnMut(Attempt<'_>) -> std::result::Result<T, Failed>,
     ) -> Result<T> {
-        let routes = self.routes()?;
         let mut token = self.present()?;
+        let routes = self.routes(&token)?;
         let mut renewed = false;
         let attempts = self.attempts;
         let start = routes.rotation.start();
