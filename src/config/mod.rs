@@ -111,6 +111,15 @@ pub struct FileSystem {
 /// | `[glance] verify_glance_signatures` | `verify_glance_signatures` |
 /// | `[glance] api_version` (1 or 2; old switch `use_glance_v1`) | `api_version` |
 /// | `[image_file_url] filesystems` (list) and each `[image_file_url:NAME]` `id`, `mountpoint` (absolute) | `filesystems` |
+/// | `[glance] auth_type` = `password` (or `v3password`) with `auth_url`, `username` or `user_id`, `user_domain_name` or `user_domain_id`, `password`, `project_name` or `project_id`, `project_domain_name` or `project_domain_id` | `auth` = [`Auth::Password`] |
+/// | `[glance] auth_type` = `v3applicationcredential` with `auth_url`, `application_credential_id` (or `application_credential_name` with the user options), `application_credential_secret` | `auth` = [`Auth::ApplicationCredential`] |
+/// | `[glance] region_name`, `valid_interfaces` (list) | `region_name`, `valid_interfaces` |
+///
+/// The login options are keystoneauth's, as Nova reads them from `[glance]`
+/// (see [`Config::apply_os_vars`] for the same rules from `OS_*`); without
+/// `auth_type` they are unused, with a warning. A name without its domain
+/// is in `default_domain_id` / `default_domain_name`, else in the domain
+/// with id `default`.
 ///
 /// Options a file does not set keep their [`Config::default`] values. Booleans
 /// are `true/false`, `yes/no`, `on/off`, `1/0` in any case; lists split on
