@@ -80,6 +80,10 @@ pub enum Error {
         /// The API version in use.
         api_version: u8,
     },
+    /// The Keystone token's service catalog has no usable image API
+    /// endpoint (no image service, or none for the configured interfaces
+    /// and region); the message says what the catalog has.
+    Catalog(String),
     /// A configuration file or value is wrong.
     Config {
         /// The file, when the value came from one.
@@ -238,6 +242,7 @@ impl fmt::Display for Error {
                 f,
                 "{operation} is not supported by image API v{api_version}"
             ),
+            Error::Catalog(m) => write!(f, "service catalog: {m}"),
             Error::Config {
                 file,
                 line,
