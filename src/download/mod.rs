@@ -107,6 +107,7 @@ impl fmt::Debug for DownloadOptions<'_> {
 
 /// Where the data of a download came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DownloadSource {
     /// Over HTTP; `server` is the api server that sent the last bytes.
     Http {
@@ -122,6 +123,7 @@ pub enum DownloadSource {
 
 /// What a finished download did.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DownloadReport {
     /// The file written ([`Client::download`]); `None` for [`Client::download_to`].
     pub path: Option<PathBuf>,
