@@ -18,6 +18,8 @@ use glance_client::{Client, Error};
 mod args;
 #[path = "glance/commands.rs"]
 mod commands;
+#[path = "glance/download.rs"]
+mod download;
 #[path = "glance/progress.rs"]
 mod progress;
 #[path = "glance/settings.rs"]
@@ -114,17 +116,23 @@ fn run(argv: &[String]) -> Result<(), Failure> {
     if spec.name == "config-check" {
         commands::print_json(&settings::to_json(&settings))?;
         // The check proper: a client can be built (server URLs, TLS files).
-        if settings.config.servers().is_empty() {
+        if lacks_a_server(&settings.config) {
             return Err(no_server());
         }
         Client::new(settings.config)?;
         return Ok(());
     }
-    if settings.config.servers().is_empty() {
+    if lacks_a_server(&settings.config) {
         return Err(no_server());
     }
     let client = Client::new(settings.config)?;
     commands::run(&client, &inv, json)
+}
+
+/// No server configured, and no Keystone login whose catalog could name one.
+fn lacks_a_server(config: &glance_client::Config) -> bool {
+    use glance_client::Auth;
+    config.servers().is_empty() && matches!(config.auth, Auth::None | Auth::Token(_))
 }
 
 fn no_server() -> Failure {

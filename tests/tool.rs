@@ -783,3 +783,222 @@ fn several_servers_fail_over_to_the_next() {
     .ok();
     assert_eq!(run.json()["id"], ID);
 }
+
+// --- image-download ---------------------------------------------------------
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A server holding one active image with `data` (its record advertising
+/// the hashes of `advertised`).
+fn serving(data: &[u8], advertised: &[u8]) -> Server {
+    use sha2::Digest;
+    let server = Server::run();
+    let mut image = image_json(ID, "served", "active");
+    image["size"] = json!(advertised.len());
+    image["checksum"] = json!(hex(&md5::Md5::digest(advertised)));
+    image["os_hash_algo"] = json!("sha512");
+    image["os_hash_value"] = json!(hex(&sha2::Sha512::digest(advertised)));
+    server.expect(
+        Expectation::matching(request::method_path("GET", format!("/v2/images/{ID}")))
+            .respond_with(json_encoded(image)),
+    );
+    server.expect(
+        Expectation::matching(request::method_path("GET", format!("/v2/images/{ID}/file")))
+            .respond_with(
+                status_code(200)
+                    .insert_header("content-type", "application/octet-stream")
+                    .body(data.to_vec()),
+            ),
+    );
+    server
+}
+
+#[test]
+fn image_download_json_is_the_summary_and_the_file_the_data() {
+    let data = b"image bytes ".repeat(10_000);
+    let server = serving(&data, &data);
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("out.raw");
+    let dest_str = dest.to_str().unwrap();
+
+    let run = glance(&[
+        "--os-image-url",
+        &url(&server),
+        "--json",
+        "image-download",
+        ID,
+        "--file",
+        dest_str,
+        "--progress",
+    ])
+    .ok();
+
+    assert_eq!(
+        run.json(),
+        json!({"path": dest_str, "bytes": data.len(), "source": "http", "verified": "sha512"})
+    );
+    assert!(
+        std::fs::read(&dest).unwrap() == data,
+        "the file holds the data"
+    );
+    let bar = run.stderr.rsplit('\r').next().unwrap_or_default();
+    assert!(
+        bar.contains("download [") && bar.contains("100%"),
+        "the last state of the progress bar: {run:#?}"
+    );
+}
+
+#[test]
+fn image_download_text_says_where_from_and_how_verified() {
+    let data = b"abc".repeat(1000);
+    let server = serving(&data, &data);
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("out.raw");
+    let u = url(&server);
+    let run = glance(&[
+        "--os-image-url",
+        &u,
+        "image-download",
+        ID,
+        "--file",
+        dest.to_str().unwrap(),
+    ])
+    .ok();
+    assert_eq!(
+        run.stdout,
+        format!(
+            "downloaded 3000 bytes (2.9 KiB) to {} over HTTP from {}, verified with sha512\n",
+            dest.display(),
+            u.trim_end_matches('/')
+        )
+    );
+}
+
+#[test]
+fn a_corrupt_download_exits_1_and_publishes_nothing() {
+    let data = b"image bytes ".repeat(1000);
+    let mut corrupt = data.clone();
+    corrupt[100] ^= 1;
+    let server = serving(&corrupt, &data);
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("out.raw");
+    glance(&[
+        "--os-image-url",
+        &url(&server),
+        "--json",
+        "image-download",
+        ID,
+        "--file",
+        dest.to_str().unwrap(),
+    ])
+    .fails(1, &["sha512 mismatch"]);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "neither the file nor a temporary one"
+    );
+}
+
+// --- the main flow against a real Glance ------------------------------------
+
+#[test]
+fn main_flow_against_a_real_glance() {
+    let Some(lab) = support::lab() else { return };
+    let run_id = format!("tool-{}", std::process::id());
+    let dir = tempfile::tempdir().unwrap();
+    let sample: Vec<u8> = (0..700_001u32).map(|i| (i * 7 % 251) as u8).collect();
+    let source = dir.path().join("sample.raw");
+    std::fs::write(&source, &sample).unwrap();
+    let u = lab.endpoint.as_str();
+    let g = |args: &[&str]| {
+        let mut all = vec!["--os-image-url", u];
+        all.extend(args);
+        glance(&all)
+    };
+
+    let created = g(&[
+        "--json",
+        "image-create",
+        "--name",
+        "tool-sample",
+        "--disk-format",
+        "raw",
+        "--container-format",
+        "bare",
+        "--property",
+        &format!("test_run={run_id}"),
+        "--file",
+        source.to_str().unwrap(),
+    ])
+    .ok()
+    .json();
+    let id = created["id"].as_str().expect("an id").to_string();
+    assert_eq!(created["status"], "active", "{created}");
+    assert_eq!(created["size"], sample.len());
+
+    let shown = g(&["--json", "image-show", &id]).ok().json();
+    assert_eq!(shown, created, "image-show gives what image-create printed");
+
+    let filter = format!("test_run={run_id}");
+    let listed = g(&["--json", "image-list", "--property-filter", &filter])
+        .ok()
+        .json();
+    assert_eq!(listed, json!([created]), "listed by its property");
+
+    let dest = dir.path().join("over-http.raw");
+    let report = g(&[
+        "--json",
+        "image-download",
+        &id,
+        "--file",
+        dest.to_str().unwrap(),
+        "--no-local",
+    ])
+    .ok()
+    .json();
+    assert_eq!(
+        report,
+        json!({"path": dest.to_str().unwrap(), "bytes": sample.len(),
+               "source": "http", "verified": "sha512"})
+    );
+    assert!(std::fs::read(&dest).unwrap() == sample, "HTTP copy differs");
+
+    if let (Some(store), Some(fs_id)) = (&lab.store_dir, &lab.fs_id) {
+        let (_conf_dir, conf) = config_file(&format!(
+            "[glance]\nallowed_direct_url_schemes = file\n\
+             [image_file_url]\nfilesystems = lab\n\
+             [image_file_url:lab]\nid = {fs_id}\nmountpoint = {}\n",
+            store.display()
+        ));
+        let dest = dir.path().join("local.raw");
+        let report = g(&[
+            "--config-file",
+            &conf,
+            "--json",
+            "image-download",
+            &id,
+            "--file",
+            dest.to_str().unwrap(),
+        ])
+        .ok()
+        .json();
+        assert_eq!(report["source"], "local", "{report}");
+        assert_eq!(report["verified"], "sha512");
+        assert!(
+            std::fs::read(&dest).unwrap() == sample,
+            "local copy differs"
+        );
+    }
+
+    g(&["image-tag-update", &id, "tool-tag"]).ok();
+    let updated = g(&["--json", "image-update", &id, "--name", "tool-renamed"])
+        .ok()
+        .json();
+    assert_eq!(updated["name"], "tool-renamed");
+    assert_eq!(updated["tags"], json!(["tool-tag"]));
+
+    g(&["image-delete", &id]).ok();
+    g(&["image-show", &id]).fails(1, &["not found", &id]);
+}

@@ -169,6 +169,24 @@ pub const COMMANDS: &[Spec] = &[
         ],
     },
     Spec {
+        name: "image-download",
+        summary: "download an image, verified against its checksums",
+        positionals: &["ID"],
+        variadic: false,
+        options: &[
+            required(
+                "--file",
+                "PATH",
+                "where to write the data (written atomically)",
+            ),
+            PROGRESS,
+            flag(
+                "--no-local",
+                "always download over HTTP, never copy from a local file store",
+            ),
+        ],
+    },
+    Spec {
         name: "image-delete",
         summary: "delete images",
         positionals: &["ID"],

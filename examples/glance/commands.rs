@@ -33,6 +33,7 @@ pub fn run(client: &Client, inv: &Invocation, json: bool) -> Result<(), Failure>
             Ok(())
         }
         "image-update" => image_update(client, &p[0], o, json),
+        "image-download" => crate::download::image_download(client, &p[0], o, json),
         "image-delete" => image_delete(client, p),
         "image-tag-update" => Ok(client.add_tag(&p[0], &p[1])?),
         "image-tag-delete" => Ok(client.remove_tag(&p[0], &p[1])?),

@@ -117,6 +117,8 @@ pub fn to_json(settings: &Settings) -> Value {
     let auth = match &c.auth {
         Auth::None => "none",
         Auth::Token(_) => "token",
+        Auth::Password(_) => "password",
+        Auth::ApplicationCredential(_) => "application_credential",
         _ => "other",
     };
     json!({
