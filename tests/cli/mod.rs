@@ -83,6 +83,27 @@ fn build() -> PathBuf {
             },
         ])
         .env("CARGO_TARGET_DIR", target_dir);
+    // What cargo sets for this test run only. Left in place, a build script
+    // that watches one of them (ring watches CARGO_MANIFEST_DIR) would see it
+    // change, and this build and the next `cargo test` would rebuild in turn.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let per_run = name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_BIN_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_RUSTC_CURRENT_DIR",
+                "OUT_DIR",
+            ]
+            .contains(&name.as_ref());
+        if per_run {
+            cargo.env_remove(name.as_ref());
+        }
+    }
     if let Some(triple) = profile_dir.parent().filter(|p| *p != target_dir) {
         let triple = triple
             .file_name()
