@@ -39,6 +39,8 @@ trap stop EXIT
 step "Starting a local Glance (tests/lab/start-glance.sh)"
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
     { echo "demo: python3 is needed (see tests/lab/README.md)" >&2; exit 3; }
+[ -x "$GLANCE_VENV/bin/uwsgi" ] ||
+    say "first run: building the virtualenv $GLANCE_VENV from PyPI (a minute or two)"
 status=0
 GLANCE_LAB=$LAB GLANCE_LAB_OWNER_PID=$$ GLANCE_LAB_CLEANUP=0 \
     bash "$ROOT/tests/lab/start-glance.sh" "$PORT" >"$WORK/start-glance.log" 2>&1 || status=$?
