@@ -55,7 +55,7 @@ fi
 say "Glance $GLANCE_VERSION at $GLANCE_ENDPOINT, file store $GLANCE_STORE_DIR (id $GLANCE_FS_ID)"
 
 step "Building the tool (cargo build --example glance)"
-cargo build --quiet --example glance --manifest-path "$ROOT/Cargo.toml"
+cargo build --example glance --manifest-path "$ROOT/Cargo.toml"
 GLANCE_TOOL=$TARGET/debug/examples/glance
 [ -x "$GLANCE_TOOL" ] || die "no tool at $GLANCE_TOOL"
 glance() { "$GLANCE_TOOL" --os-image-url "$GLANCE_ENDPOINT" "$@"; }
