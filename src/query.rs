@@ -34,6 +34,10 @@ pub struct ListQuery {
     pub size_min: Option<u64>,
     /// Maximum size in bytes.
     pub size_max: Option<u64>,
+    /// Images needing at least this much RAM (MiB); v1 only.
+    pub min_ram: Option<u64>,
+    /// Images needing at least this much disk (GiB); v1 only.
+    pub min_disk: Option<u64>,
     /// Creation time with an operator, Glance's form: `gte:2026-01-01T00:00:00Z`
     /// (operators `eq`, `neq`, `gt`, `gte`, `lt`, `lte`); v2 only.
     pub created_at: Option<String>,

@@ -356,3 +356,65 @@ fn failed_attempts_are_logged_with_server_and_reason_never_the_token() {
         "the token never reaches a log: {logs:#?}"
     );
 }
+
+/// A Glance that answers an upload at once with 409 and closes the
+/// connection without reading the data (as Glance does when the image
+/// already has data), and shows the image as `status`.
+fn early_409_server(status: &'static str) -> RawServer {
+    use std::io::Write;
+    RawServer::start(move |mut stream| {
+        let head = common::read_head(&mut stream).unwrap_or_default();
+        let answer = if head.starts_with("PUT ") {
+            "HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".to_string()
+        } else {
+            let body = format!(r#"{{"id": "img", "status": "{status}", "visibility": "private"}}"#);
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        let _ = stream.write_all(answer.as_bytes());
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+    })
+}
+
+#[test]
+fn an_upload_refused_early_is_a_conflict_not_a_retried_transport_error() {
+    let server = early_409_server("active");
+    let client = Client::new(config(&[&server.url])).unwrap();
+    // Far more than the socket buffers, so the client is still sending
+    // when the server has answered and closed.
+    let data = vec![7u8; 64 * 1024 * 1024];
+    let err = client
+        .upload_seekable("img", &mut Cursor::new(&data), Some(data.len() as u64))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Conflict(_)),
+        "expected Conflict, got {err:?}"
+    );
+    assert!(err.to_string().contains("active"), "{err}");
+    // One upload attempt and one look at the image, not a retry per server.
+    assert_eq!(server.accepted(), 2);
+    let err = client
+        .upload("img", &mut &data[..], Some(data.len() as u64))
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "stream upload: {err:?}");
+}
+
+#[test]
+fn an_upload_broken_off_while_the_image_is_still_queued_stays_a_transport_failure() {
+    let server = early_409_server("queued");
+    let client = Client::new(Config {
+        num_retries: 1,
+        ..config(&[&server.url])
+    })
+    .unwrap();
+    let data = vec![7u8; 64 * 1024 * 1024];
+    let err = client
+        .upload_seekable("img", &mut Cursor::new(&data), Some(data.len() as u64))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::AllServersFailed(_)),
+        "retried, then given up: {err:?}"
+    );
+}

@@ -159,6 +159,47 @@ fn a_broken_page_ends_the_listing_with_its_error() {
 }
 
 #[test]
+fn versions_fall_back_to_the_300_of_the_root() {
+    let server = Server::run();
+    server.expect(
+        Expectation::matching(request::method_path("GET", "/versions"))
+            .respond_with(status_code(404)),
+    );
+    server.expect(
+        Expectation::matching(request::method_path("GET", "/")).respond_with(
+            status_code(300)
+                .body(r#"{"versions": [{"id": "v2.18", "status": "CURRENT", "links": []}]}"#),
+        ),
+    );
+    let versions = client(&server).versions().unwrap();
+    assert_eq!(versions[0].id, "v2.18");
+    assert_eq!(versions[0].number(), Some((2, 18)));
+}
+
+#[test]
+fn a_next_link_sent_twice_ends_the_listing_instead_of_looping() {
+    let server = Server::run();
+    // Every page links to the same next page.
+    server.expect(
+        Expectation::matching(request::method_path("GET", "/v2/images"))
+            .times(2..=3)
+            .respond_with(json_encoded(json!({
+                "images": [{"id": "a", "status": "active", "visibility": "private"}],
+                "next": "/v2/images?marker=a"
+            }))),
+    );
+    let results: Vec<_> = client(&server)
+        .images(&ListQuery::default())
+        .take(10)
+        .collect();
+    assert!(results.len() < 10, "the listing ended: {results:?}");
+    assert!(
+        matches!(results.last(), Some(Err(Error::InvalidResponse(m))) if m.contains("second time")),
+        "{results:?}"
+    );
+}
+
+#[test]
 fn create_posts_json_with_every_field_set() {
     let server = Server::run();
     server.expect(

@@ -52,6 +52,59 @@ impl Client {
         )
     }
 
+    /// v1 only: creates an image and sends its data in the same request
+    /// (`POST /v1/images` with the metadata headers and an octet-stream
+    /// body; `Content-Length` when `size` is known, chunked otherwise). Sent
+    /// once: a stream cannot be replayed. [`Error::Unsupported`] in v2 mode.
+    pub fn v1_create_image_with_data(
+        &self,
+        new: &NewImage,
+        options: &v1::CreateOptions,
+        data: &mut dyn Read,
+        size: Option<u64>,
+    ) -> Result<Image> {
+        self.require_v1("v1 create with data")?;
+        let meta = v1::ImageMeta::for_create(new, options)?;
+        let request = v1::images::create_with_data(&meta, size)?;
+        let response = self.transport().send_payload(
+            &request,
+            Payload::Stream(data),
+            Retry::Never,
+            &|| None,
+        )?;
+        v1::images::parse_image(&response)
+    }
+
+    /// v1 only: changes a queued image's metadata and sends its data in the
+    /// same request (`PUT /v1/images/{id}` with headers and an octet-stream
+    /// body). Sent once. [`Error::Unsupported`] in v2 mode.
+    pub fn v1_update_image_with_data(
+        &self,
+        id: &str,
+        update: &ImageUpdate,
+        data: &mut dyn Read,
+        size: Option<u64>,
+    ) -> Result<Image> {
+        self.require_v1("v1 update with data")?;
+        let current = if update.remove_properties.is_empty() {
+            None
+        } else {
+            v1::ImageMeta::for_update(update, Some(&BTreeMap::new()))?
+                .0
+                .to_headers()?;
+            Some(self.image(id)?.properties)
+        };
+        let (meta, purge) = v1::ImageMeta::for_update(update, current.as_ref())?;
+        let request = v1::images::update_with_data(id, &meta, purge, size)?;
+        let response = self.transport().send_payload(
+            &request,
+            Payload::Stream(data),
+            Retry::Never,
+            &|| self.upload_refused(id),
+        )?;
+        v1::images::parse_image(&response)
+    }
+
     /// Changes an image's metadata and returns the updated image.
     ///
     /// In v1, removing properties costs a `HEAD` first: v1 can only drop
@@ -131,9 +184,12 @@ impl Client {
     /// it the data goes chunked.
     pub fn upload(&self, id: &str, data: &mut dyn Read, size: Option<u64>) -> Result<()> {
         let request = self.upload_request(id, size)?;
-        let response =
-            self.transport()
-                .send_payload(&request, Payload::Stream(data), Retry::Never)?;
+        let response = self.transport().send_payload(
+            &request,
+            Payload::Stream(data),
+            Retry::Never,
+            &|| self.upload_refused(id),
+        )?;
         crate::wire::check(&response)
     }
 
@@ -155,8 +211,33 @@ impl Client {
         };
         let response = self
             .transport()
-            .send_payload(&request, payload, Retry::Safe)?;
+            .send_payload(&request, payload, Retry::Safe, &|| self.upload_refused(id))?;
         crate::wire::check(&response)
+    }
+
+    /// After an upload to `id` broke off: Glance answers an upload to an
+    /// image that is not `queued` at once with 409 and closes the connection,
+    /// so the answer is lost in the send. The image's status tells: not
+    /// `queued` any more means refused ([`Error::Conflict`]); still
+    /// `queued` (or unknown) means a network failure, retried as such.
+    pub(crate) fn upload_refused(&self, id: &str) -> Option<Error> {
+        let image = self.image(id).ok()?;
+        if image.status == "queued" {
+            return None;
+        }
+        log::warn!(
+            "upload to image {id} broke off and the image is {}: taken as refused",
+            image.status
+        );
+        Some(Error::from_status(crate::error::ApiError {
+            status: 409,
+            message: format!(
+                "the server closed the connection during the upload, and image {id} is {}, \
+                 not queued: Glance refuses data for an image that is not queued",
+                image.status
+            ),
+            request_id: None,
+        }))
     }
 
     /// Uploads a local file (its size sent as `Content-Length`; retried like a read).

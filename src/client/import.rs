@@ -14,9 +14,12 @@ impl Client {
     pub fn stage(&self, id: &str, data: &mut dyn Read, size: Option<u64>) -> Result<()> {
         self.require_v2("stage")?;
         let request = v2::import::stage(id, size)?;
-        let response =
-            self.transport()
-                .send_payload(&request, Payload::Stream(data), Retry::Never)?;
+        let response = self.transport().send_payload(
+            &request,
+            Payload::Stream(data),
+            Retry::Never,
+            &|| self.upload_refused(id),
+        )?;
         v2::parse_empty(&response)
     }
 
@@ -31,7 +34,7 @@ impl Client {
         };
         let response = self
             .transport()
-            .send_payload(&request, payload, Retry::Safe)?;
+            .send_payload(&request, payload, Retry::Safe, &|| self.upload_refused(id))?;
         v2::parse_empty(&response)
     }
 

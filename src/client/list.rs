@@ -25,6 +25,7 @@ impl Client {
             state: PageState::First,
             page: Vec::new().into_iter(),
             returned: 0,
+            followed: std::collections::BTreeSet::new(),
         }
     }
 }
@@ -39,6 +40,9 @@ pub struct Images {
     state: PageState,
     page: std::vec::IntoIter<Image>,
     returned: u64,
+    /// v2: every `next` link followed, so a server that sends one again
+    /// (a listing that would never end) is caught.
+    followed: std::collections::BTreeSet<String>,
 }
 
 #[derive(Debug)]
@@ -77,6 +81,11 @@ impl Images {
         if let Some(next) = page.next {
             // A next link on an empty page would loop forever.
             if !page.images.is_empty() {
+                if !self.followed.insert(next.clone()) {
+                    return Err(Error::invalid_response(format!(
+                        "the listing links to {next:?} a second time"
+                    )));
+                }
                 self.state = PageState::Next(next);
             }
         }

@@ -127,13 +127,21 @@ impl Client {
         parse(&response)
     }
 
-    /// The API versions the server offers (`/versions`).
+    /// The API versions the server offers (`GET /versions`, or the `300`
+    /// answer of `GET /` where `/versions` is not found).
     pub fn versions(&self) -> Result<Vec<v2::versions::Version>> {
-        self.call(
+        match self.call(
             v2::versions::versions(),
             Retry::Safe,
             v2::versions::parse_versions,
-        )
+        ) {
+            Err(Error::NotFound(_)) => self.call(
+                v2::versions::root(),
+                Retry::Safe,
+                v2::versions::parse_versions,
+            ),
+            other => other,
+        }
     }
 }
 

@@ -6,6 +6,23 @@ use crate::error::Result;
 
 const EXPECTED: &str = "expected http(s)://host[:port][/path]";
 
+/// `url` with whatever precedes an `@` in its authority replaced by `***`,
+/// so that a message never quotes a password written into a URL.
+pub(crate) fn without_credentials(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url),
+    };
+    let end = rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => match scheme {
+            Some(scheme) => format!("{scheme}://***{}", &rest[at..]),
+            None => format!("***{}", &rest[at..]),
+        },
+        None => url.to_string(),
+    }
+}
+
 /// Checks that `url`, from option `v`, is an http(s) URL with a host, a port
 /// from 1 to 65535 if any, and no credentials, query or fragment.
 ///
@@ -17,7 +34,8 @@ const EXPECTED: &str = "expected http(s)://host[:port][/path]";
 /// non-ASCII can also arrive through `%`-escapes (fuzzing found both).
 /// Glance endpoints use plain names, so nothing is lost.
 pub(crate) fn check_url(v: &Value, url: &str) -> Result<()> {
-    let bad = |why: String| v.at.error(format!("{}: {url:?} {why}", v.label()));
+    let shown = without_credentials(url);
+    let bad = |why: String| v.at.error(format!("{}: {shown:?} {why}", v.label()));
     if !url.is_ascii() {
         return Err(bad(format!(
             "is not ASCII: {EXPECTED}, with an international host name in its xn-- form"
@@ -106,6 +124,21 @@ mod tests {
             key: "api_servers".into(),
         };
         check_url(&v, url).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_password_in_a_url_is_never_quoted() {
+        for url in [
+            "http://admin:s3cret@g:9292",
+            "https://u:s3cret@k.example/v3",
+            "http://admin:s3cret@",
+        ] {
+            let e = check(url).unwrap_err();
+            assert!(!e.contains("s3cret"), "password echoed: {e}");
+            assert!(e.contains("***@"), "{e}");
+        }
+        assert_eq!(without_credentials("a:b@h:1/p@q"), "***@h:1/p@q");
+        assert_eq!(without_credentials("http://h/p@q"), "http://h/p@q");
     }
 
     #[test]

@@ -74,6 +74,29 @@ fn label(section: &str, key: &str) -> String {
     format!("[{section}] {key}")
 }
 
+/// Whether the option `label` (`[section] key`) holds a secret, whose value
+/// (and the names a `$` in it seems to refer to) must not reach a message:
+/// a password with a `$` in it is the likeliest interpolation error of all.
+fn is_secret(label: &str) -> bool {
+    let key = label
+        .rsplit(' ')
+        .next()
+        .unwrap_or(label)
+        .to_ascii_lowercase();
+    ["password", "secret", "token", "passwd"]
+        .iter()
+        .any(|word| key.contains(word))
+}
+
+/// How a message quotes the raw value of `what`.
+fn quoted(what: &str, raw: &str) -> String {
+    if is_secret(what) {
+        "the value (not shown: it is a secret; write $$ for a literal $)".to_string()
+    } else {
+        format!("{raw:?}")
+    }
+}
+
 struct Expander<'a> {
     ini: &'a Ini,
     /// The option being read, for messages.
@@ -133,17 +156,24 @@ impl<'a> Expander<'a> {
                             &entry.at,
                             what,
                             format!(
-                                "unterminated \"${{\" in {raw:?}: expected ${{name}} or ${{section.name}}"
+                                "unterminated \"${{\" in {}: expected ${{name}} or ${{section.name}}",
+                                quoted(what, raw)
                             ),
                         ));
                     };
                     let name = &raw[i + 2..i + 2 + close];
                     if !is_name(name) || name.ends_with('.') {
+                        let reference = if is_secret(what) {
+                            "a \"${...}\"".to_string()
+                        } else {
+                            format!("\"${{{name}}}\"")
+                        };
                         return Err(self.error(
                             &entry.at,
                             what,
                             format!(
-                                "\"${{{name}}}\" in {raw:?} is not a valid reference: expected ${{name}} or ${{section.name}}"
+                                "{reference} in {} is not a valid reference: expected ${{name}} or ${{section.name}}",
+                                quoted(what, raw)
                             ),
                         ));
                     }
@@ -208,14 +238,17 @@ impl<'a> Expander<'a> {
             .find_map(|(s, k)| self.ini.raw(s, k).map(|e| (s, k, e)));
         let Some((ref_section, ref_key, entry)) = found else {
             let places: Vec<String> = candidates.iter().map(|(s, _)| format!("[{s}]")).collect();
-            return Err(self.error(
-                &from.at,
-                what,
+            let message = if is_secret(what) {
+                "a \"$\" in the value (not shown: it is a secret) refers to an option \
+                 that is not set; write $$ for a literal $"
+                    .to_string()
+            } else {
                 format!(
                     "${name} refers to an option that is not set (looked in {})",
                     places.join(" and ")
-                ),
-            ));
+                )
+            };
+            return Err(self.error(&from.at, what, message));
         };
         let id = (ref_section.clone(), ref_key.clone());
         if let Some(done) = self.done.get(&id) {
@@ -271,6 +304,30 @@ mod tests {
             Err(Error::Config { line, message, .. }) => (line, message),
             other => panic!("expected an interpolation error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn secret_values_never_appear_in_errors() {
+        for text in [
+            "[glance]\npassword = Sup3rS3cret${x\n",
+            "[glance]\npassword = Sup3r$S3cret\n",
+            "[glance]\npassword = Sup3r${S3 cret}\n",
+            "[glance]\napplication_credential_secret = Sup3r$S3cret\n",
+            "[glance]\ntoken = Sup3rS3cret${q\n",
+        ] {
+            let key = text
+                .lines()
+                .nth(1)
+                .and_then(|l| l.split(' ').next())
+                .unwrap();
+            let (_, message) = error_of(text, "glance", key);
+            assert!(!message.contains("S3"), "secret echoed: {message}");
+            assert!(message.contains(key), "names the option: {message}");
+            assert!(message.contains("$$"), "says how to write a $: {message}");
+        }
+        // Other options still quote their value, which helps.
+        let (_, message) = error_of("[glance]\nhost = a$b\n", "glance", "host");
+        assert!(message.contains("$b"), "{message}");
     }
 
     #[test]

@@ -347,6 +347,9 @@ impl Transport {
     }
 
     /// Sends a request with a streamed body (upload, stage) and reads the answer.
+    /// When sending breaks off after the request left, `broken_off` is
+    /// asked whether that was a refusal (its error is returned at once) or
+    /// a network failure (`None`: retried as usual).
     /// A plain stream is sent once (again only if nothing was sent); a
     /// rewindable one is retried like `retry` says.
     pub(crate) fn send_payload(
@@ -354,6 +357,7 @@ impl Transport {
         request: &Request<Vec<u8>>,
         mut payload: Payload<'_>,
         retry: Retry,
+        broken_off: &dyn Fn() -> Option<Error>,
     ) -> Result<Response<Vec<u8>>> {
         let (retry, replayable) = match payload {
             Payload::Stream(_) => (Retry::Never, false),
@@ -369,7 +373,19 @@ impl Transport {
                     SendBody::from_reader(&mut **reader as &mut dyn Read)
                 }
             };
-            let response = self.send(&at, request, body)?;
+            let response = match self.send(&at, request, body) {
+                Ok(response) => response,
+                // The server may have answered early and closed (Glance
+                // does, with 409): the answer is lost, so ask the caller
+                // what the state now says before treating it as a network failure.
+                Err(failed) if !failed.unsent && is_retryable(&failed.error) => {
+                    return Err(match broken_off() {
+                        Some(error) => error.into(),
+                        None => failed,
+                    });
+                }
+                Err(failed) => return Err(failed),
+            };
             Ok(read_capped(at.server, response)?)
         })
     }

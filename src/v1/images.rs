@@ -118,13 +118,14 @@ impl ListFilters {
             disk_format: query.disk_format.clone(),
             size_min: query.size_min,
             size_max: query.size_max,
+            min_ram: query.min_ram,
+            min_disk: query.min_disk,
             is_public,
             changes_since,
             protected: query.protected,
             properties: query.properties.clone(),
             sort_key,
             sort_dir,
-            ..ListFilters::default()
         })
     }
 }
@@ -263,6 +264,23 @@ pub fn create_with_data(meta: &ImageMeta, size: Option<u64>) -> Result<Request<V
 /// [`ImageMeta::for_update`]). Parse with [`parse_image`].
 pub fn update(id: &str, meta: &ImageMeta, purge_props: bool) -> Result<Request<Vec<u8>>> {
     let mut request = with_meta(Method::PUT, &image_path(id)?, meta, None)?;
+    request.headers_mut().insert(
+        PURGE_PROPS,
+        http::HeaderValue::from_static(bool_text(purge_props)),
+    );
+    Ok(request)
+}
+
+/// `PUT /v1/images/{id}` changing the metadata in `meta` (as [`update`])
+/// and carrying the image data as the body, which the caller streams (the
+/// image must be `queued`).
+pub fn update_with_data(
+    id: &str,
+    meta: &ImageMeta,
+    purge_props: bool,
+    size: Option<u64>,
+) -> Result<Request<Vec<u8>>> {
+    let mut request = with_meta(Method::PUT, &image_path(id)?, meta, Some(size))?;
     request.headers_mut().insert(
         PURGE_PROPS,
         http::HeaderValue::from_static(bool_text(purge_props)),

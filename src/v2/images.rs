@@ -44,6 +44,17 @@ const RESERVED_PARAMS: [&str; 17] = [
 /// `page_size` caps the first page; use [`page_size_for`] to combine it
 /// with a total limit.
 pub fn list(query: &ListQuery, page_size: Option<u64>) -> Result<Request<Vec<u8>>> {
+    for (operation, set) in [
+        ("min_ram filter", query.min_ram.is_some()),
+        ("min_disk filter", query.min_disk.is_some()),
+    ] {
+        if set {
+            return Err(Error::Unsupported {
+                operation,
+                api_version: 2,
+            });
+        }
+    }
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     if let Some(n) = page_size {
         q.append_pair("limit", &n.to_string());
@@ -393,11 +404,13 @@ pub fn parse_download_start(
     let content_md5 = wire::header(headers, "content-md5")
         .filter(|s| !s.is_empty())
         .map(str::to_ascii_lowercase);
+    if status.as_u16() == 204 {
+        return Err(Error::NoData {
+            image_id: image_id.to_string(),
+        });
+    }
     let length = wire::content_length(headers)?;
     match status.as_u16() {
-        204 => Err(Error::NoData {
-            image_id: image_id.to_string(),
-        }),
         200 => Ok(DownloadStart {
             offset: 0,
             length,
@@ -413,7 +426,10 @@ pub fn parse_download_start(
                     "asked for bytes from {requested_offset}, got Content-Range {value:?}"
                 )));
             }
-            let range_len = end - start + 1;
+            // `end` may be u64::MAX: the length of such a range does not fit.
+            let range_len = (end - start).checked_add(1).ok_or_else(|| {
+                Error::invalid_response(format!("Content-Range {value:?} is too long"))
+            })?;
             if length.is_some_and(|l| l != range_len) {
                 return Err(Error::invalid_response(format!(
                     "Content-Length {length:?} disagrees with Content-Range {value:?}"
@@ -704,6 +720,17 @@ mod tests {
 
         let e = parse_download_start("i", StatusCode::NO_CONTENT, &HeaderMap::new(), 0);
         assert!(matches!(e, Err(Error::NoData { ref image_id }) if image_id == "i"));
+        // 204 means no data whatever else the head says.
+        let h = headers(&[("content-length", "lots")]);
+        let e = parse_download_start("i", StatusCode::NO_CONTENT, &h, 0);
+        assert!(matches!(e, Err(Error::NoData { .. })), "{e:?}");
+    }
+
+    #[test]
+    fn a_range_as_long_as_u64_is_an_error_not_an_overflow() {
+        let h = headers(&[("content-range", "bytes 0-18446744073709551615/*")]);
+        let e = parse_download_start("i", StatusCode::PARTIAL_CONTENT, &h, 0);
+        assert!(matches!(e, Err(Error::InvalidResponse(_))), "{e:?}");
     }
 
     #[test]

@@ -31,6 +31,12 @@ pub fn versions() -> Result<Request<Vec<u8>>> {
     json_request(Method::GET, "/versions", None)
 }
 
+/// `GET /`: Glance answers `300 Multiple Choices` with the same document
+/// (the fallback when `/versions` is not there).
+pub fn root() -> Result<Request<Vec<u8>>> {
+    json_request(Method::GET, "/", None)
+}
+
 /// Parses the versions document; a 300 (the answer of `/` and `/v1/...`)
 /// carries the same document and is accepted.
 pub fn parse_versions<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Vec<Version>> {

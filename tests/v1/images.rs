@@ -304,3 +304,91 @@ fn removing_a_property_reads_the_image_then_purges_with_the_rest() {
         ]
     );
 }
+
+#[test]
+fn create_with_data_posts_the_headers_and_the_bytes_in_one_request() {
+    let wire = Wire::new(vec![Box::new(json(201, json!({ "image": image_json() })))]);
+    let new = NewImage {
+        name: Some("cirros-0.3.4".into()),
+        disk_format: Some("qcow2".into()),
+        container_format: Some("bare".into()),
+        ..NewImage::default()
+    };
+    let image = wire
+        .client()
+        .v1_create_image_with_data(
+            &new,
+            &v1::CreateOptions::default(),
+            &mut &b"bytes"[..],
+            Some(5),
+        )
+        .unwrap();
+    assert_eq!(image.id, ID);
+    assert_eq!(
+        wire.seen(),
+        [expect(
+            "POST",
+            "/v1/images",
+            &call(&[
+                ("content-type", "application/octet-stream"),
+                ("content-length", "5"),
+                ("x-image-meta-name", "cirros-0.3.4"),
+                ("x-image-meta-disk_format", "qcow2"),
+                ("x-image-meta-container_format", "bare"),
+            ])
+        )
+        .with_body(b"bytes")]
+    );
+}
+
+#[test]
+fn update_with_data_puts_the_headers_purge_flag_and_the_bytes() {
+    let wire = Wire::new(vec![Box::new(json(200, json!({ "image": image_json() })))]);
+    let update = ImageUpdate {
+        name: Some("renamed".into()),
+        ..ImageUpdate::default()
+    };
+    wire.client()
+        .v1_update_image_with_data(ID, &update, &mut &b"data"[..], None)
+        .unwrap();
+    assert_eq!(
+        wire.seen(),
+        [expect(
+            "PUT",
+            &format!("/v1/images/{ID}"),
+            &call(&[
+                ("content-type", "application/octet-stream"),
+                ("transfer-encoding", "chunked"),
+                ("x-image-meta-name", "renamed"),
+                ("x-glance-registry-purge-props", "false"),
+            ])
+        )
+        .with_body(b"data")]
+    );
+}
+
+#[test]
+fn the_with_data_calls_are_v1_only() {
+    let wire = Wire::new(vec![]);
+    let client = wire.client_for(ApiVersion::V2);
+    let e = client
+        .v1_create_image_with_data(
+            &NewImage::default(),
+            &v1::CreateOptions::default(),
+            &mut &b""[..],
+            None,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Unsupported { api_version: 2, .. }),
+        "{e:?}"
+    );
+    let e = client
+        .v1_update_image_with_data(ID, &ImageUpdate::default(), &mut &b""[..], None)
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Unsupported { api_version: 2, .. }),
+        "{e:?}"
+    );
+    assert!(wire.seen().is_empty());
+}

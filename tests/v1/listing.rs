@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use glance_client::{Error, ListQuery, v1};
+use glance_client::{ApiVersion, Error, ListQuery, v1};
 use serde_json::json;
 
 use super::harness::*;
@@ -216,4 +216,33 @@ fn filters_v1_cannot_express_fail_before_any_request() {
         Some(Err(Error::InvalidInput(_)))
     ));
     assert!(wire.seen().is_empty());
+}
+
+#[test]
+fn min_ram_and_min_disk_from_the_query_reach_the_wire() {
+    let wire = Wire::new(vec![page(&["a"])]);
+    let query = ListQuery {
+        min_ram: Some(512),
+        min_disk: Some(2),
+        ..ListQuery::default()
+    };
+    let ids: Vec<_> = wire
+        .client()
+        .images(&query)
+        .map(|r| r.unwrap().id)
+        .collect();
+    assert_eq!(ids, ["a"]);
+    let target = &wire.seen()[0].target;
+    assert!(
+        target.contains("min_ram=512") && target.contains("min_disk=2"),
+        "{target}"
+    );
+    // v2 has no such filters: refused before any request.
+    let v2 = Wire::new(vec![]);
+    let items: Vec<_> = v2.client_for(ApiVersion::V2).images(&query).collect();
+    assert!(
+        matches!(items[..], [Err(Error::Unsupported { api_version: 2, .. })]),
+        "{items:?}"
+    );
+    assert!(v2.seen().is_empty());
 }
