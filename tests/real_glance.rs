@@ -4,6 +4,18 @@
 
 mod support;
 
+// More of the suite, in this binary so it shares its one Glance.
+#[path = "real_glance/download.rs"]
+mod download;
+#[path = "real_glance/import.rs"]
+mod import;
+#[path = "real_glance/listing.rs"]
+mod listing;
+#[path = "real_glance/records.rs"]
+mod records;
+#[path = "real_glance/sharing.rs"]
+mod sharing;
+
 use std::io::{Cursor, Read};
 
 use glance_client::{Client, Error, Image, ListQuery, NewImage, http, v2};
@@ -43,6 +55,16 @@ fn unique(tag: &str) -> String {
     format!("{tag}-{}-{nanos}", std::process::id())
 }
 
+/// What to create: a raw, bare image called `name`.
+fn new_image(name: &str) -> NewImage {
+    NewImage {
+        name: Some(name.to_string()),
+        disk_format: Some("raw".into()),
+        container_format: Some("bare".into()),
+        ..NewImage::default()
+    }
+}
+
 /// Creates an image record and deletes it again when dropped, so a test
 /// against a shared Glance (GLANCE_ENDPOINT) leaves nothing behind.
 struct Scratch {
@@ -52,16 +74,20 @@ struct Scratch {
 
 impl Scratch {
     fn new(client: &Client, name: &str, properties: &[(&str, &str)]) -> Scratch {
-        let new = NewImage {
-            name: Some(name.to_string()),
-            disk_format: Some("raw".into()),
-            container_format: Some("bare".into()),
-            properties: properties
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            ..NewImage::default()
-        };
+        Scratch::with(
+            client,
+            NewImage {
+                properties: properties
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                ..new_image(name)
+            },
+        )
+    }
+
+    /// Creates `new` (a raw, bare image unless it says otherwise).
+    fn with(client: &Client, new: NewImage) -> Scratch {
         let image = client.create_image(&new).expect("create an image");
         assert_eq!(image.status, "queued", "a new image is queued: {image:?}");
         Scratch {

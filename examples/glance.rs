@@ -1,0 +1,160 @@
+//! `glance`: a small glanceclient-style command-line tool over the public API
+//! of `glance-client`, and the proof that the crate links statically:
+//!
+//! ```sh
+//! cargo run --example glance -- --os-image-url http://127.0.0.1:9292 image-list
+//! cargo build --release --example glance --target x86_64-unknown-linux-musl
+//! ```
+//!
+//! `glance help` lists the commands, `glance help COMMAND` a command's
+//! arguments. Exit status: 0 success, 1 an API or I/O error, 2 a usage or
+//! configuration error; each error is one line on stderr.
+
+use std::process::ExitCode;
+
+use glance_client::{Client, Error};
+
+#[path = "glance/args.rs"]
+mod args;
+#[path = "glance/commands.rs"]
+mod commands;
+#[path = "glance/download.rs"]
+mod download;
+#[path = "glance/progress.rs"]
+mod progress;
+#[path = "glance/settings.rs"]
+mod settings;
+
+/// Why the tool stopped, which decides its exit status.
+#[derive(Debug)]
+pub enum Failure {
+    /// The command line is wrong (exit 2).
+    Usage(String),
+    /// A configuration file, the environment or a value in them is wrong (exit 2).
+    Config(String),
+    /// The server refused, the network failed, or a file could not be read
+    /// or written (exit 1).
+    Api(String),
+}
+
+impl Failure {
+    fn code(&self) -> u8 {
+        match self {
+            Failure::Usage(_) | Failure::Config(_) => 2,
+            Failure::Api(_) => 1,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            Failure::Usage(m) | Failure::Config(m) | Failure::Api(m) => m,
+        }
+    }
+
+    /// The same kind of failure with another message.
+    pub fn with_message(self, message: String) -> Failure {
+        match self {
+            Failure::Usage(_) => Failure::Usage(message),
+            Failure::Config(_) => Failure::Config(message),
+            Failure::Api(_) => Failure::Api(message),
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        // Display is one line, except that a server's message may hold newlines.
+        let message = e
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        match e {
+            Error::Config { .. } => Failure::Config(message),
+            // What the caller asked for cannot be expressed (a bad filter,
+            // an operation the configured API version lacks).
+            Error::InvalidInput(_) | Error::Unsupported { .. } => Failure::Usage(message),
+            _ => Failure::Api(message),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    match run(&argv) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            match &failure {
+                Failure::Usage(m) => eprintln!("glance: {m} (see `glance help`)"),
+                Failure::Config(m) => eprintln!("glance: configuration error: {m}"),
+                Failure::Api(m) => eprintln!("glance: error: {m}"),
+            }
+            ExitCode::from(failure.code())
+        }
+    }
+}
+
+fn run(argv: &[String]) -> Result<(), Failure> {
+    let inv = args::parse(argv)?;
+    if inv.global.flag("--version") {
+        return commands::out(&format!(
+            "glance (glance-client {})\n",
+            env!("CARGO_PKG_VERSION")
+        ));
+    }
+    if inv.wants_help() {
+        return help(&inv);
+    }
+    let Some(spec) = inv.command else {
+        return Err(Failure::Usage("no command given".into()));
+    };
+    let settings = settings::resolve(&inv.global)?;
+    for warning in &settings.config.warnings {
+        eprintln!("glance: warning: {warning}");
+    }
+    let json = inv.global.flag("--json");
+    if spec.name == "config-check" {
+        commands::print_json(&settings::to_json(&settings))?;
+        // The check proper: a client can be built (server URLs, TLS files).
+        if lacks_a_server(&settings.config) {
+            return Err(no_server());
+        }
+        Client::new(settings.config)?;
+        return Ok(());
+    }
+    if lacks_a_server(&settings.config) {
+        return Err(no_server());
+    }
+    let client = Client::new(settings.config)?;
+    commands::run(&client, &inv, json)
+}
+
+/// No server configured, and no Keystone login whose catalog could name one.
+fn lacks_a_server(config: &glance_client::Config) -> bool {
+    use glance_client::Auth;
+    config.servers().is_empty() && matches!(config.auth, Auth::None | Auth::Token(_))
+}
+
+fn no_server() -> Failure {
+    Failure::Config(
+        "no image API server: pass --os-image-url, set OS_IMAGE_URL, \
+         or set [glance] api_servers in a --config-file"
+            .into(),
+    )
+}
+
+/// `glance help [COMMAND]`, `glance --help`, `glance COMMAND --help`.
+fn help(inv: &args::Invocation) -> Result<(), Failure> {
+    let topic = match inv.command {
+        Some(spec) if spec.name == "help" => inv.positionals.first().map(String::as_str),
+        Some(spec) => Some(spec.name),
+        None => None,
+    };
+    match topic {
+        None => commands::out(&args::usage()),
+        Some(name) => match args::COMMANDS.iter().find(|c| c.name == name) {
+            Some(spec) => commands::out(&args::command_usage(spec)),
+            None => Err(Failure::Usage(format!("unknown command {name:?}"))),
+        },
+    }
+}

@@ -1,0 +1,495 @@
+//! Command-line parsing by hand: a table of commands and options, one pass
+//! over the arguments, and usage text generated from the same table.
+//!
+//! Options are `--name VALUE` or `--name=VALUE`; global options may come
+//! before or after the command. `--` ends the options.
+
+use std::collections::BTreeMap;
+
+use crate::Failure;
+
+/// One option a command (or the tool as a whole) accepts.
+pub struct Opt {
+    pub name: &'static str,
+    /// The value's placeholder in the usage text; `None` for a flag.
+    pub value: Option<&'static str>,
+    pub repeatable: bool,
+    pub required: bool,
+    pub help: &'static str,
+}
+
+const fn flag(name: &'static str, help: &'static str) -> Opt {
+    Opt {
+        name,
+        value: None,
+        repeatable: false,
+        required: false,
+        help,
+    }
+}
+
+const fn value(name: &'static str, value: &'static str, help: &'static str) -> Opt {
+    Opt {
+        name,
+        value: Some(value),
+        repeatable: false,
+        required: false,
+        help,
+    }
+}
+
+const fn required(name: &'static str, value: &'static str, help: &'static str) -> Opt {
+    Opt {
+        name,
+        value: Some(value),
+        repeatable: false,
+        required: true,
+        help,
+    }
+}
+
+const fn repeated(name: &'static str, value: &'static str, help: &'static str) -> Opt {
+    Opt {
+        name,
+        value: Some(value),
+        repeatable: true,
+        required: false,
+        help,
+    }
+}
+
+/// The options every command accepts.
+pub const GLOBAL: &[Opt] = &[
+    repeated(
+        "--os-image-url",
+        "URL",
+        "image API server; repeat or separate with commas for several (env OS_IMAGE_URL)",
+    ),
+    value(
+        "--os-auth-token",
+        "TOKEN",
+        "Keystone token sent as X-Auth-Token (env OS_AUTH_TOKEN)",
+    ),
+    value(
+        "--os-image-api-version",
+        "1|2",
+        "image API version (env OS_IMAGE_API_VERSION; default 2)",
+    ),
+    repeated(
+        "--config-file",
+        "PATH",
+        "nova.conf-style file ([glance], [image_file_url]); later files override earlier ones",
+    ),
+    flag("--json", "print results as JSON"),
+    flag("--help", "show this help, or a command's"),
+    flag("--version", "show the version"),
+];
+
+/// A command: its name, positional arguments and options.
+pub struct Spec {
+    pub name: &'static str,
+    pub summary: &'static str,
+    /// Positional argument names; the last one takes any number (at least
+    /// one) when `variadic`.
+    pub positionals: &'static [&'static str],
+    pub variadic: bool,
+    pub options: &'static [Opt],
+}
+
+const PROGRESS: Opt = flag("--progress", "draw a progress bar on stderr");
+
+pub const COMMANDS: &[Spec] = &[
+    Spec {
+        name: "image-list",
+        summary: "list images, page by page",
+        positionals: &[],
+        variadic: false,
+        options: &[
+            value("--limit", "N", "stop after N images"),
+            value("--page-size", "N", "images per request"),
+            repeated(
+                "--property-filter",
+                "KEY=VALUE",
+                "only images whose field (name, status, visibility, owner, size_min, ...) \
+                 or extra property KEY is VALUE",
+            ),
+            repeated(
+                "--sort",
+                "KEY[:asc|desc]",
+                "sort key, most significant first",
+            ),
+            repeated("--tag", "TAG", "only images with this tag"),
+        ],
+    },
+    Spec {
+        name: "image-show",
+        summary: "show one image",
+        positionals: &["ID"],
+        variadic: false,
+        options: &[],
+    },
+    Spec {
+        name: "image-create",
+        summary: "create an image, and upload its data with --file",
+        positionals: &[],
+        variadic: false,
+        options: &[
+            required("--name", "NAME", "image name"),
+            required("--disk-format", "FORMAT", "raw, qcow2, ..."),
+            required("--container-format", "FORMAT", "bare, ovf, ..."),
+            value(
+                "--visibility",
+                "VISIBILITY",
+                "public, private, shared or community",
+            ),
+            repeated("--property", "KEY=VALUE", "extra property"),
+            value("--file", "PATH", "data to upload (- for stdin, streamed)"),
+            PROGRESS,
+        ],
+    },
+    Spec {
+        name: "image-upload",
+        summary: "upload data to a queued image",
+        positionals: &["ID"],
+        variadic: false,
+        options: &[
+            required("--file", "PATH", "data to upload (- for stdin, streamed)"),
+            PROGRESS,
+        ],
+    },
+    Spec {
+        name: "image-update",
+        summary: "change an image's name or properties",
+        positionals: &["ID"],
+        variadic: false,
+        options: &[
+            value("--name", "NAME", "new name"),
+            repeated("--property", "KEY=VALUE", "set an extra property"),
+            repeated("--remove-property", "KEY", "remove an extra property"),
+        ],
+    },
+    Spec {
+        name: "image-download",
+        summary: "download an image, verified against its checksums",
+        positionals: &["ID"],
+        variadic: false,
+        options: &[
+            required(
+                "--file",
+                "PATH",
+                "where to write the data (written atomically)",
+            ),
+            PROGRESS,
+            flag(
+                "--no-local",
+                "always download over HTTP, never copy from a local file store",
+            ),
+        ],
+    },
+    Spec {
+        name: "image-delete",
+        summary: "delete images",
+        positionals: &["ID"],
+        variadic: true,
+        options: &[],
+    },
+    Spec {
+        name: "image-tag-update",
+        summary: "add a tag",
+        positionals: &["ID", "TAG"],
+        variadic: false,
+        options: &[],
+    },
+    Spec {
+        name: "image-tag-delete",
+        summary: "remove a tag",
+        positionals: &["ID", "TAG"],
+        variadic: false,
+        options: &[],
+    },
+    Spec {
+        name: "image-deactivate",
+        summary: "deactivate an image (its data can no longer be downloaded)",
+        positionals: &["ID"],
+        variadic: false,
+        options: &[],
+    },
+    Spec {
+        name: "image-reactivate",
+        summary: "reactivate a deactivated image",
+        positionals: &["ID"],
+        variadic: false,
+        options: &[],
+    },
+    Spec {
+        name: "member-list",
+        summary: "list the projects an image is shared with",
+        positionals: &["ID"],
+        variadic: false,
+        options: &[],
+    },
+    Spec {
+        name: "member-create",
+        summary: "share an image with a project",
+        positionals: &["ID", "MEMBER"],
+        variadic: false,
+        options: &[],
+    },
+    Spec {
+        name: "member-update",
+        summary: "set a membership's status: accepted, rejected or pending (as the member)",
+        positionals: &["ID", "MEMBER", "STATUS"],
+        variadic: false,
+        options: &[],
+    },
+    Spec {
+        name: "member-delete",
+        summary: "stop sharing an image with a project",
+        positionals: &["ID", "MEMBER"],
+        variadic: false,
+        options: &[],
+    },
+    Spec {
+        name: "config-check",
+        summary: "print the resolved configuration as JSON (warnings on stderr)",
+        positionals: &[],
+        variadic: false,
+        options: &[],
+    },
+    Spec {
+        name: "help",
+        summary: "show this help, or a command's",
+        positionals: &[],
+        variadic: true,
+        options: &[],
+    },
+];
+
+/// Option values as given, by option name.
+#[derive(Default)]
+pub struct Values {
+    values: BTreeMap<&'static str, Vec<String>>,
+}
+
+impl Values {
+    /// Every value of a repeatable option, in order; comma-separated lists
+    /// are not split here.
+    pub fn all(&self, name: &str) -> &[String] {
+        self.values.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The value of a single-valued option.
+    pub fn one(&self, name: &str) -> Option<&str> {
+        self.all(name).first().map(String::as_str)
+    }
+
+    /// Whether a flag was given.
+    pub fn flag(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+
+    /// A single-valued option that must be a non-negative number.
+    pub fn number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, Failure> {
+        self.one(name)
+            .map(|v| {
+                v.parse().map_err(|_| {
+                    Failure::Usage(format!("{name} takes a non-negative number, not {v:?}"))
+                })
+            })
+            .transpose()
+    }
+}
+
+/// A parsed command line.
+pub struct Invocation {
+    /// The command, `None` when only global options (e.g. `--help`) were given.
+    pub command: Option<&'static Spec>,
+    pub positionals: Vec<String>,
+    /// The command's options.
+    pub options: Values,
+    /// The global options.
+    pub global: Values,
+}
+
+/// Parses the arguments after the program name.
+pub fn parse(args: &[String]) -> Result<Invocation, Failure> {
+    let mut command: Option<&'static Spec> = None;
+    let mut positionals = Vec::new();
+    let mut options = Values::default();
+    let mut global = Values::default();
+    let mut args = args.iter();
+    let mut only_positionals = false;
+    while let Some(arg) = args.next() {
+        if only_positionals || !arg.starts_with('-') || arg == "-" {
+            match command {
+                None if !only_positionals => command = Some(find_command(arg)?),
+                _ => positionals.push(arg.clone()),
+            }
+            continue;
+        }
+        if arg == "--" {
+            only_positionals = true;
+            continue;
+        }
+        let (name, inline) = match arg.split_once('=') {
+            Some((name, value)) => (name, Some(value.to_string())),
+            None => (arg.as_str(), None),
+        };
+        let name = if name == "-h" { "--help" } else { name };
+        let (opt, into) = if let Some(opt) = GLOBAL.iter().find(|o| o.name == name) {
+            (opt, &mut global)
+        } else if let Some(opt) = command.and_then(|c| c.options.iter().find(|o| o.name == name)) {
+            (opt, &mut options)
+        } else {
+            return Err(match command {
+                Some(c) => Failure::Usage(format!("{} has no option {name}", c.name)),
+                None => Failure::Usage(format!("unknown option {name}")),
+            });
+        };
+        let value = match (opt.value, inline) {
+            (None, None) => String::new(),
+            (None, Some(_)) => return Err(Failure::Usage(format!("{name} takes no value"))),
+            (Some(_), Some(v)) => v,
+            (Some(placeholder), None) => match args.next() {
+                Some(v) => v.clone(),
+                None => {
+                    return Err(Failure::Usage(format!(
+                        "{name} needs a value ({placeholder})"
+                    )));
+                }
+            },
+        };
+        let slot = into.values.entry(opt.name).or_default();
+        if !slot.is_empty() && !opt.repeatable {
+            return Err(Failure::Usage(format!("{name} given more than once")));
+        }
+        slot.push(value);
+    }
+    let invocation = Invocation {
+        command,
+        positionals,
+        options,
+        global,
+    };
+    if let Some(spec) = command
+        && !invocation.wants_help()
+    {
+        check_arity(spec, &invocation)?;
+    }
+    Ok(invocation)
+}
+
+impl Invocation {
+    /// Whether help was asked for (`--help`, `-h`, `help`, or nothing at all).
+    pub fn wants_help(&self) -> bool {
+        self.global.flag("--help") || self.command.is_some_and(|c| c.name == "help")
+    }
+}
+
+fn find_command(name: &str) -> Result<&'static Spec, Failure> {
+    COMMANDS
+        .iter()
+        .find(|c| c.name == name)
+        .ok_or_else(|| Failure::Usage(format!("unknown command {name:?}")))
+}
+
+fn check_arity(spec: &Spec, invocation: &Invocation) -> Result<(), Failure> {
+    let given = invocation.positionals.len();
+    let wanted = spec.positionals.len();
+    if given < wanted {
+        return Err(Failure::Usage(format!(
+            "{} needs {}",
+            spec.name,
+            spec.positionals[given..].join(" ")
+        )));
+    }
+    if given > wanted && !spec.variadic {
+        return Err(Failure::Usage(format!(
+            "{} takes {}, not {given} argument{}",
+            spec.name,
+            match wanted {
+                0 => "no arguments".to_string(),
+                1 => "one argument".to_string(),
+                n => format!("{n} arguments"),
+            },
+            if given == 1 { "" } else { "s" }
+        )));
+    }
+    for opt in spec.options.iter().filter(|o| o.required) {
+        if !invocation.options.flag(opt.name) {
+            return Err(Failure::Usage(format!("{} needs {}", spec.name, opt.name)));
+        }
+    }
+    Ok(())
+}
+
+/// The usage text of the whole tool.
+pub fn usage() -> String {
+    let mut text = String::from(
+        "usage: glance [GLOBAL OPTIONS] COMMAND [ARGS]\n\
+         \n\
+         A small glanceclient-style tool over the glance-client crate.\n\
+         \n\
+         Global options (before or after the command):\n",
+    );
+    push_options(&mut text, GLOBAL);
+    text.push_str("\nCommands:\n");
+    let width = COMMANDS.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    for c in COMMANDS {
+        text.push_str(&format!("  {:width$}  {}\n", c.name, c.summary));
+    }
+    text.push_str(
+        "\nCommand line values override the environment, which overrides --config-file.\n\
+         Exit status: 0 success, 1 API or I/O error, 2 usage or configuration error.\n\
+         `glance help COMMAND` shows a command's arguments.\n",
+    );
+    text
+}
+
+/// The usage text of one command.
+pub fn command_usage(spec: &Spec) -> String {
+    let mut line = format!("usage: glance {}", spec.name);
+    for opt in spec.options {
+        let shown = match opt.value {
+            Some(v) => format!("{} {v}", opt.name),
+            None => opt.name.to_string(),
+        };
+        let shown = if opt.repeatable {
+            format!("{shown}...")
+        } else {
+            shown
+        };
+        if opt.required {
+            line.push_str(&format!(" {shown}"));
+        } else {
+            line.push_str(&format!(" [{shown}]"));
+        }
+    }
+    for (i, p) in spec.positionals.iter().enumerate() {
+        line.push(' ');
+        line.push_str(p);
+        if spec.variadic && i + 1 == spec.positionals.len() {
+            line.push_str("...");
+        }
+    }
+    let mut text = format!("{line}\n\n{}\n", spec.summary);
+    if !spec.options.is_empty() {
+        text.push_str("\nOptions:\n");
+        push_options(&mut text, spec.options);
+    }
+    text
+}
+
+fn push_options(text: &mut String, options: &[Opt]) {
+    let shown: Vec<String> = options
+        .iter()
+        .map(|o| match o.value {
+            Some(v) => format!("{} {v}", o.name),
+            None => o.name.to_string(),
+        })
+        .collect();
+    let width = shown.iter().map(String::len).max().unwrap_or(0);
+    for (opt, shown) in options.iter().zip(&shown) {
+        text.push_str(&format!("  {shown:width$}  {}\n", opt.help));
+    }
+}

@@ -1,0 +1,73 @@
+//! `image-download`: the verified, atomic download, with its report.
+
+use std::ops::ControlFlow;
+
+use glance_client::{Client, DownloadOptions, DownloadSource};
+use serde_json::json;
+
+use crate::Failure;
+use crate::args::Values;
+use crate::commands::{out, print_json};
+use crate::progress::{Bar, human};
+
+pub fn image_download(client: &Client, id: &str, o: &Values, json: bool) -> Result<(), Failure> {
+    let path = o.one("--file").unwrap_or_default();
+    let mut bar = Bar::new(o.flag("--progress"), "download", None);
+    let options = DownloadOptions {
+        progress: Some(Box::new(|done, total| {
+            bar.update(done, total);
+            ControlFlow::Continue(())
+        })),
+        allow_local: !o.flag("--no-local"),
+        ..DownloadOptions::default()
+    };
+    let report = client.download(id, path, options)?;
+    bar.finish();
+    let shown_path = report
+        .path
+        .as_ref()
+        .map_or_else(|| path.to_string(), |p| p.display().to_string());
+    let (source, from) = match &report.source {
+        DownloadSource::Http { server } => ("http", format!("over HTTP from {server}")),
+        DownloadSource::Local { path } => (
+            "local",
+            format!("from the local file store copy {}", path.display()),
+        ),
+        _ => ("other", "from another source".to_string()),
+    };
+    if source == "http" {
+        for refusal in &report.local_refusals {
+            eprintln!("glance: note: local copy not used: {refusal}");
+        }
+    }
+    if json {
+        return print_json(&json!({
+            "path": shown_path,
+            "bytes": report.bytes,
+            "source": source,
+            "verified": report.verified.first(),
+        }));
+    }
+    let verified = match report.verified.as_slice() {
+        [] => "not verified: the image has no checksum".to_string(),
+        algorithms => format!("verified with {}", algorithms.join(" and ")),
+    };
+    let resumed = match report.resumes {
+        0 => String::new(),
+        1 => ", resumed once".to_string(),
+        n => format!(", resumed {n} times"),
+    };
+    out(&format!(
+        "downloaded {} to {shown_path} {from}, {verified}{resumed}\n",
+        bytes(report.bytes)
+    ))
+}
+
+/// A size in text output: `512 bytes`, `1048589 bytes (1.0 MiB)`.
+fn bytes(n: u64) -> String {
+    if n < 1024 {
+        format!("{n} bytes")
+    } else {
+        format!("{n} bytes ({})", human(n))
+    }
+}

@@ -1,0 +1,1004 @@
+//! The example tool `glance` (examples/glance.rs) run as a child process:
+//! exit statuses, `--json` shapes, usage and configuration errors, and the
+//! exact requests each command sends (httptest), then its main flow against
+//! a real Glance (tests/support).
+
+mod cli;
+mod support;
+
+use cli::{glance, glance_with};
+use httptest::matchers::{all_of, contains, eq, json_decoded, key, not, request, url_decoded};
+use httptest::responders::{json_encoded, status_code};
+use httptest::{Expectation, Server};
+use serde_json::{Value, json};
+
+const ID: &str = "e54e8577-3aa8-44c2-afc1-6205679c7fba";
+const SHOW: &str = include_str!("fixtures/v2/show.json");
+
+/// The server's URL as the tool takes it.
+fn url(server: &Server) -> String {
+    server.url_str("")
+}
+
+/// A config file in a fresh directory (kept alive by the returned guard).
+fn config_file(text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nova.conf");
+    std::fs::write(&path, text).unwrap();
+    (dir, path.display().to_string())
+}
+
+fn image_json(id: &str, name: &str, status: &str) -> Value {
+    json!({"id": id, "name": name, "status": status, "visibility": "private",
+           "self": format!("/v2/images/{id}"), "schema": "/v2/schemas/image"})
+}
+
+// --- usage and configuration errors: exit 2, one line, no request ----------
+
+#[test]
+fn usage_errors_exit_2_with_one_line_naming_the_problem() {
+    let u = "--os-image-url=http://127.0.0.1:9";
+    for (args, words) in [
+        (vec![], vec!["no command"]),
+        (vec!["image-fly"], vec!["unknown command", "image-fly"]),
+        (vec!["--bogus"], vec!["unknown option --bogus"]),
+        (
+            vec![u, "image-list", "--name=x"],
+            vec!["image-list", "--name"],
+        ),
+        (vec![u, "image-show"], vec!["image-show needs ID"]),
+        (
+            vec![u, "image-show", "a", "b"],
+            vec!["one argument", "not 2"],
+        ),
+        (vec![u, "member-update", "a", "b"], vec!["STATUS"]),
+        (
+            vec![u, "image-create", "--name", "n", "--disk-format", "raw"],
+            vec!["--container-format"],
+        ),
+        (
+            vec![u, "image-show", "x", "--json=yes"],
+            vec!["--json takes no value"],
+        ),
+        (
+            vec![u, "image-upload", "x", "--file"],
+            vec!["--file needs a value"],
+        ),
+        (
+            vec![u, "image-list", "--limit", "1", "--limit", "2"],
+            vec!["--limit given more than once"],
+        ),
+        (
+            vec![u, "image-list", "--limit", "-1"],
+            vec!["--limit", "\"-1\""],
+        ),
+        (
+            vec![u, "image-list", "--page-size", "0"],
+            vec!["--page-size"],
+        ),
+        (
+            vec![u, "image-list", "--property-filter", "novalue"],
+            vec!["KEY=VALUE", "novalue"],
+        ),
+        (
+            vec![u, "image-list", "--property-filter", "protected=maybe"],
+            vec!["protected", "maybe"],
+        ),
+        (
+            vec![u, "image-list", "--sort", "name:up"],
+            vec!["sort", "up"],
+        ),
+        (
+            vec![u, "image-update", "x"],
+            vec!["--name, --property or --remove-property"],
+        ),
+        (
+            vec![u, "--os-image-api-version", "3", "image-list"],
+            vec!["1 or 2", "\"3\""],
+        ),
+        (
+            vec!["--os-image-url", ",", "image-list"],
+            vec!["--os-image-url is empty"],
+        ),
+        (
+            vec![u, "--os-auth-token=", "image-list"],
+            vec!["--os-auth-token is empty"],
+        ),
+    ] {
+        let run = glance(&args);
+        eprintln!("{args:?}");
+        run.fails(2, &words);
+    }
+}
+
+#[test]
+fn configuration_errors_exit_2_naming_the_file_and_line() {
+    let (_dir, bad) = config_file("[glance]\napi_servers = http://127.0.0.1:9\nnum_retries = x\n");
+    glance(&["--config-file", &bad, "image-list"]).fails(2, &[&bad, ":3", "num_retries"]);
+    glance(&["--config-file", "/nonexistent/nova.conf", "image-list"])
+        .fails(2, &["/nonexistent/nova.conf"]);
+    glance(&["image-list"]).fails(2, &["no image API server", "--os-image-url"]);
+    glance(&["--os-image-url", "ftp://127.0.0.1", "image-list"]).fails(2, &["ftp://127.0.0.1"]);
+    glance_with(&["image-list"], &[("OS_IMAGE_API_VERSION", "v2")], None)
+        .fails(2, &["OS_IMAGE_API_VERSION", "\"v2\""]);
+}
+
+#[test]
+fn what_v1_cannot_do_exits_2_before_any_request() {
+    let server = Server::run(); // any request would fail the test
+    let u = url(&server);
+    for args in [
+        vec!["image-tag-update", ID, "t"],
+        vec!["image-deactivate", ID],
+        vec!["member-update", ID, "p", "accepted"],
+        vec!["image-list", "--tag", "t"],
+    ] {
+        let mut all = vec!["--os-image-url", u.as_str(), "--os-image-api-version", "1"];
+        all.extend(args);
+        glance(&all).fails(2, &["not supported by image API v1"]);
+    }
+}
+
+#[test]
+fn help_lists_every_command_and_a_commands_options() {
+    let run = glance(&["help"]).ok();
+    for command in [
+        "image-list",
+        "image-show",
+        "image-create",
+        "image-upload",
+        "image-update",
+        "image-delete",
+        "image-tag-update",
+        "image-tag-delete",
+        "image-deactivate",
+        "image-reactivate",
+        "member-list",
+        "member-create",
+        "member-update",
+        "member-delete",
+        "config-check",
+    ] {
+        assert!(
+            run.stdout.contains(command),
+            "help lists {command}: {run:#?}"
+        );
+    }
+    assert_eq!(glance(&["--help"]).ok().stdout, run.stdout);
+    let run = glance(&["image-create", "--help"]).ok();
+    for option in [
+        "--name NAME",
+        "--disk-format",
+        "--property KEY=VALUE...",
+        "--progress",
+    ] {
+        assert!(run.stdout.contains(option), "{option}: {run:#?}");
+    }
+    assert_eq!(glance(&["help", "image-create"]).ok().stdout, run.stdout);
+    glance(&["help", "image-fly"]).fails(2, &["image-fly"]);
+}
+
+// --- config-check -----------------------------------------------------------
+
+#[test]
+fn config_check_prints_the_file_with_warnings_on_stderr() {
+    let (_dir, path) = config_file(
+        "[DEFAULT]\nmy_ip = 127.0.0.1\n\
+         [glance]\nhost = $my_ip\nport = 9393\napi_insecure = true\nnum_retries = 1\n\
+         allowed_direct_url_schemes = file\n\
+         [image_file_url]\nfilesystems = lab\n\
+         [image_file_url:lab]\nid = fs-1\nmountpoint = /srv/images\n",
+    );
+    let run = glance(&["config-check", "--config-file", &path]).ok();
+    let c = run.json();
+    assert_eq!(c["servers"], json!(["http://127.0.0.1:9393"]));
+    assert_eq!(c["servers_from"], "config file");
+    assert_eq!(c["config_files"], json!([path]));
+    assert_eq!(c["insecure"], true);
+    assert_eq!(c["num_retries"], 1);
+    assert_eq!(c["api_version"], 2);
+    assert_eq!(c["auth"], "none");
+    assert_eq!(c["allowed_direct_url_schemes"], json!(["file"]));
+    assert_eq!(
+        c["filesystems"],
+        json!([{"name": "lab", "id": "fs-1", "mountpoint": "/srv/images"}])
+    );
+    let warnings: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(warnings.len(), 2, "one line per deprecation: {run:#?}");
+    assert!(warnings[0].starts_with("glance: warning: ") && warnings[0].contains(":4:"));
+    assert!(
+        warnings[0].contains("api_servers = http://127.0.0.1:9393"),
+        "{run:#?}"
+    );
+    assert!(warnings[1].contains("api_insecure") && warnings[1].contains("insecure = true"));
+    assert_eq!(c["warnings"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn command_line_overrides_the_environment_which_overrides_the_file() {
+    let (_dir, path) = config_file(
+        "[glance]\napi_servers = http://file:1\nendpoint_override = http://file:2\napi_version = 1\n",
+    );
+    let check = |args: &[&str], env: &[(&str, &str)]| {
+        let mut all = vec!["config-check", "--config-file", path.as_str()];
+        all.extend(args);
+        glance_with(&all, env, None).ok().json()
+    };
+    let c = check(&[], &[]);
+    assert_eq!(
+        c["servers"],
+        json!(["http://file:2"]),
+        "endpoint_override wins in a file"
+    );
+    assert_eq!(c["api_version"], 1);
+
+    let env = [
+        ("OS_IMAGE_URL", "http://env:1, http://env:2"),
+        ("OS_IMAGE_API_VERSION", "2"),
+        ("OS_AUTH_TOKEN", "env-s3cr3t"),
+    ];
+    let c = check(&[], &env);
+    assert_eq!(c["servers"], json!(["http://env:1", "http://env:2"]));
+    assert_eq!(c["servers_from"], "OS_IMAGE_URL");
+    assert_eq!(c["endpoint_override"], Value::Null);
+    assert_eq!(c["api_version"], 2);
+    assert_eq!(c["auth"], "token");
+
+    let args = [
+        "--os-image-url",
+        "http://cli:1,http://cli:2",
+        "--os-image-url=http://cli:3",
+        "--os-image-api-version",
+        "1",
+        "--os-auth-token",
+        "cli-s3cr3t",
+    ];
+    let mut all = vec!["--config-file", path.as_str(), "config-check"];
+    all.extend(args);
+    let run = glance_with(&all, &env, None).ok();
+    let c = run.json();
+    assert_eq!(
+        c["servers"],
+        json!(["http://cli:1", "http://cli:2", "http://cli:3"])
+    );
+    assert_eq!(c["servers_from"], "command line");
+    assert_eq!(c["api_version"], 1);
+    assert_eq!(c["auth"], "token");
+    assert!(
+        !run.stdout.contains("s3cr3t") && !run.stderr.contains("s3cr3t"),
+        "the token is never printed: {run:#?}"
+    );
+}
+
+#[test]
+fn config_check_without_a_server_prints_the_config_and_exits_2() {
+    let run = glance(&["config-check"]);
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert_eq!(run.json()["servers"], json!([]));
+    assert_eq!(run.stderr.lines().count(), 1, "{run:#?}");
+    assert!(run.stderr.contains("no image API server"), "{run:#?}");
+}
+
+// --- commands against httptest ---------------------------------------------
+
+#[test]
+fn image_show_json_is_the_image_with_v2_names_and_sends_the_token() {
+    let server = Server::run();
+    server.expect(
+        Expectation::matching(all_of![
+            request::method_path("GET", format!("/v2/images/{ID}")),
+            request::headers(contains(("x-auth-token", "tok-1"))),
+        ])
+        .respond_with(status_code(200).body(SHOW)),
+    );
+    let run = glance(&[
+        "--os-image-url",
+        &url(&server),
+        "--os-auth-token",
+        "tok-1",
+        "--json",
+        "image-show",
+        ID,
+    ])
+    .ok();
+    let image = run.json();
+    let mut expected: Value = serde_json::from_str(SHOW).unwrap();
+    for link in ["self", "file", "schema"] {
+        expected.as_object_mut().unwrap().remove(link);
+    }
+    assert_eq!(image, expected, "the show answer, links dropped");
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn image_show_text_is_one_field_per_line() {
+    let server = Server::run();
+    server.expect(
+        Expectation::matching(request::method_path("GET", format!("/v2/images/{ID}")))
+            .respond_with(status_code(200).body(SHOW)),
+    );
+    let run = glance(&["--os-image-url", &url(&server), "image-show", ID]).ok();
+    let line = |field: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(field))
+            .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+    };
+    assert_eq!(line("id").as_deref(), Some(ID));
+    assert_eq!(line("name").as_deref(), Some("cirros-test"));
+    assert_eq!(line("my_prop").as_deref(), Some("abc"));
+    assert_eq!(line("size").as_deref(), Some("1048577"));
+    assert_eq!(line("tags").as_deref(), Some(r#"["t1"]"#));
+}
+
+#[test]
+fn api_errors_exit_1_with_the_servers_message() {
+    let server = Server::run();
+    server.expect(
+        Expectation::matching(request::method_path("GET", "/v2/images/nope")).respond_with(
+            status_code(404)
+                .insert_header("x-openstack-request-id", "req-42")
+                .body(r#"{"message": "No image found with ID nope", "code": "404 Not Found"}"#),
+        ),
+    );
+    server.expect(
+        Expectation::matching(request::method_path("DELETE", "/v2/images/busy")).respond_with(
+            status_code(409).body(r#"{"message": "Image busy is protected", "code": "409"}"#),
+        ),
+    );
+    let u = url(&server);
+    glance(&["--os-image-url", &u, "image-show", "nope", "--json"])
+        .fails(1, &["not found", "No image found with ID nope", "req-42"]);
+    glance(&["--os-image-url", &u, "image-delete", "busy"])
+        .fails(1, &["deleting busy", "conflict", "protected"]);
+}
+
+#[test]
+fn unreachable_server_exits_1_after_the_configured_retries() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let refused = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let (_dir, conf) = config_file("[glance]\nnum_retries = 1\n");
+    glance(&[
+        "--config-file",
+        &conf,
+        "--os-image-url",
+        &refused,
+        "image-show",
+        ID,
+    ])
+    .fails(1, &["all 2 attempts", &refused, "refused"]);
+}
+
+#[test]
+fn image_list_json_follows_pages_with_filters_sort_and_tags() {
+    let server = Server::run();
+    let page = |ids: &[&str], next: Option<&str>| {
+        let images: Vec<Value> = ids.iter().map(|id| image_json(id, id, "active")).collect();
+        let mut body = json!({"images": images});
+        if let Some(n) = next {
+            body["next"] = json!(n);
+        }
+        body
+    };
+    let first = all_of![
+        request::method_path("GET", "/v2/images"),
+        request::query(url_decoded(contains(("limit", "2")))),
+        request::query(url_decoded(contains(("status", "active")))),
+        request::query(url_decoded(contains(("os_distro", "cirros")))),
+        request::query(url_decoded(contains(("protected", "false")))),
+        request::query(url_decoded(contains(("tag", "gold")))),
+        request::query(url_decoded(contains(("sort", "name:desc,created_at")))),
+        request::query(url_decoded(not(contains(key("marker"))))),
+    ];
+    server.expect(Expectation::matching(first).respond_with(json_encoded(page(
+        &["c", "b"],
+        Some("/v2/images?limit=2&status=active&marker=b"),
+    ))));
+    server.expect(
+        Expectation::matching(all_of![
+            request::method_path("GET", "/v2/images"),
+            request::query(url_decoded(contains(("marker", "b")))),
+            // The whole limit of 3 leaves one for the second page.
+            request::query(url_decoded(contains(("limit", "1")))),
+        ])
+        .respond_with(json_encoded(page(&["a"], Some("/v2/images?marker=a")))),
+    );
+    let run = glance(&[
+        "--os-image-url",
+        &url(&server),
+        "image-list",
+        "--json",
+        "--limit=3",
+        "--page-size",
+        "2",
+        "--property-filter",
+        "status=active",
+        "--property-filter",
+        "os_distro=cirros",
+        "--property-filter",
+        "protected=false",
+        "--tag",
+        "gold",
+        "--sort",
+        "name:desc",
+        "--sort",
+        "created_at",
+    ])
+    .ok();
+    let images = run.json();
+    let ids: Vec<&str> = images
+        .as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["c", "b", "a"],
+        "three images over two pages, stopped at --limit"
+    );
+    assert_eq!(images[0]["visibility"], "private", "v2 field names");
+    assert!(images[0].get("self").is_none(), "links dropped");
+}
+
+#[test]
+fn image_list_text_has_a_header_and_a_row_per_image() {
+    let server = Server::run();
+    let mut img = image_json(ID, "cirros test", "active");
+    img["size"] = json!(1048577);
+    server.expect(
+        Expectation::matching(request::method_path("GET", "/v2/images"))
+            .respond_with(json_encoded(json!({"images": [img]}))),
+    );
+    let run = glance(&["--os-image-url", &url(&server), "image-list"]).ok();
+    let lines: Vec<Vec<&str>> = run
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            vec!["ID", "Status", "Size", "Name"],
+            vec![ID, "active", "1048577", "cirros", "test"]
+        ]
+    );
+}
+
+#[test]
+fn image_create_with_a_file_uploads_it_with_its_size_and_shows_the_result() {
+    let server = Server::run();
+    let data = b"0123456789abcdef".repeat(4096);
+    server.expect(
+        Expectation::matching(all_of![
+            request::method_path("POST", "/v2/images"),
+            request::body(json_decoded(eq(json!({
+                "name": "demo", "disk_format": "raw", "container_format": "bare",
+                "visibility": "shared", "os_distro": "cirros", "note": "a=b"
+            })))),
+        ])
+        .respond_with(status_code(201).body(image_json(ID, "demo", "queued").to_string())),
+    );
+    server.expect(
+        Expectation::matching(all_of![
+            request::method_path("PUT", format!("/v2/images/{ID}/file")),
+            request::headers(contains(("content-type", "application/octet-stream"))),
+            request::headers(contains(("content-length", data.len().to_string()))),
+            request::body(data.clone()),
+        ])
+        .respond_with(status_code(204)),
+    );
+    let mut active = image_json(ID, "demo", "active");
+    active["size"] = json!(data.len());
+    server.expect(
+        Expectation::matching(request::method_path("GET", format!("/v2/images/{ID}")))
+            .respond_with(json_encoded(active.clone())),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("disk.raw");
+    std::fs::write(&file, &data).unwrap();
+
+    let run = glance(&[
+        "--os-image-url",
+        &url(&server),
+        "--json",
+        "image-create",
+        "--name",
+        "demo",
+        "--disk-format",
+        "raw",
+        "--container-format=bare",
+        "--visibility",
+        "shared",
+        "--property",
+        "os_distro=cirros",
+        "--property",
+        "note=a=b",
+        "--file",
+        file.to_str().unwrap(),
+        "--progress",
+    ])
+    .ok();
+
+    assert_eq!(run.json()["status"], "active", "the image after the upload");
+    assert_eq!(run.json()["size"], data.len());
+    let bar = run.stderr.rsplit('\r').next().unwrap_or_default();
+    assert!(
+        bar.contains("upload [") && bar.contains("100%") && bar.contains("64.0 KiB / 64.0 KiB"),
+        "the last state of the progress bar on stderr: {run:#?}"
+    );
+}
+
+#[test]
+fn image_create_with_a_missing_file_creates_nothing() {
+    let server = Server::run(); // any request would fail the test
+    glance(&[
+        "--os-image-url",
+        &url(&server),
+        "image-create",
+        "--name=x",
+        "--disk-format=raw",
+        "--container-format=bare",
+        "--file=/nonexistent/disk.raw",
+    ])
+    .fails(1, &["/nonexistent/disk.raw"]);
+}
+
+#[test]
+fn image_upload_from_stdin_is_streamed_chunked() {
+    let server = Server::run();
+    let data = b"streamed from stdin".repeat(1000);
+    server.expect(
+        Expectation::matching(all_of![
+            request::method_path("PUT", format!("/v2/images/{ID}/file")),
+            request::headers(contains(("transfer-encoding", "chunked"))),
+            request::headers(not(contains(key("content-length")))),
+            request::body(data.clone()),
+        ])
+        .respond_with(status_code(204)),
+    );
+    let run = glance_with(
+        &[
+            "--os-image-url",
+            &url(&server),
+            "image-upload",
+            ID,
+            "--file",
+            "-",
+        ],
+        &[],
+        Some(&data),
+    )
+    .ok();
+    assert_eq!(run.stdout, "", "a text-mode upload prints nothing");
+}
+
+#[test]
+fn image_upload_to_an_active_image_exits_1_with_the_conflict() {
+    let server = Server::run();
+    server.expect(
+        Expectation::matching(request::method_path("PUT", format!("/v2/images/{ID}/file")))
+            .respond_with(status_code(409).body(
+                r#"{"message": "Image status transition from active to saving is not allowed"}"#,
+            )),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("d");
+    std::fs::write(&file, b"abc").unwrap();
+    glance(&[
+        "--os-image-url",
+        &url(&server),
+        "image-upload",
+        ID,
+        "--file",
+        file.to_str().unwrap(),
+    ])
+    .fails(1, &["conflict", "not allowed"]);
+}
+
+#[test]
+fn image_update_sends_one_patch_and_prints_the_result() {
+    let server = Server::run();
+    server.expect(
+        Expectation::matching(all_of![
+            request::method_path("PATCH", format!("/v2/images/{ID}")),
+            request::headers(contains((
+                "content-type",
+                "application/openstack-images-v2.1-json-patch"
+            ))),
+            request::body(json_decoded(eq(json!([
+                {"op": "replace", "path": "/name", "value": "renamed"},
+                {"op": "add", "path": "/os_distro", "value": "debian"},
+                {"op": "remove", "path": "/old"},
+            ])))),
+        ])
+        .respond_with(json_encoded(image_json(ID, "renamed", "active"))),
+    );
+    let run = glance(&[
+        "--os-image-url",
+        &url(&server),
+        "image-update",
+        ID,
+        "--name",
+        "renamed",
+        "--property",
+        "os_distro=debian",
+        "--remove-property",
+        "old",
+        "--json",
+    ])
+    .ok();
+    assert_eq!(run.json()["name"], "renamed");
+}
+
+#[test]
+fn image_delete_goes_on_past_a_failure_and_reports_each() {
+    let server = Server::run();
+    for id in ["a", "c"] {
+        server.expect(
+            Expectation::matching(request::method_path("DELETE", format!("/v2/images/{id}")))
+                .respond_with(status_code(204)),
+        );
+    }
+    for id in ["b", "d"] {
+        server.expect(
+            Expectation::matching(request::method_path("DELETE", format!("/v2/images/{id}")))
+                .respond_with(status_code(404).body(format!(r#"{{"message": "No image {id}"}}"#))),
+        );
+    }
+    let run = glance(&[
+        "--os-image-url",
+        &url(&server),
+        "image-delete",
+        "a",
+        "b",
+        "c",
+        "d",
+    ]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{run:#?}");
+    assert!(lines[0].contains("deleting b") && lines[0].contains("No image b"));
+    assert!(lines[1].contains("deleting d") && lines[1].contains("2 of 4 deletions failed"));
+}
+
+#[test]
+fn tags_and_activation_commands_send_their_request_and_print_nothing() {
+    let server = Server::run();
+    for (method, path) in [
+        ("PUT", format!("/v2/images/{ID}/tags/gold")),
+        ("DELETE", format!("/v2/images/{ID}/tags/gold")),
+        ("POST", format!("/v2/images/{ID}/actions/deactivate")),
+        ("POST", format!("/v2/images/{ID}/actions/reactivate")),
+        ("DELETE", format!("/v2/images/{ID}/members/proj-b")),
+    ] {
+        server.expect(
+            Expectation::matching(request::method_path(method, path))
+                .respond_with(status_code(204)),
+        );
+    }
+    let u = url(&server);
+    for args in [
+        vec!["image-tag-update", ID, "gold"],
+        vec!["image-tag-delete", ID, "gold"],
+        vec!["image-deactivate", ID],
+        vec!["image-reactivate", ID],
+        vec!["member-delete", ID, "proj-b"],
+    ] {
+        let mut all = vec!["--os-image-url", u.as_str()];
+        all.extend(&args);
+        let run = glance(&all).ok();
+        assert_eq!(
+            (run.stdout.as_str(), run.stderr.as_str()),
+            ("", ""),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn member_commands_print_members_as_json() {
+    let server = Server::run();
+    let member = |status: &str| {
+        json!({"image_id": ID, "member_id": "proj-b", "status": status,
+               "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+               "schema": "/v2/schemas/member"})
+    };
+    server.expect(
+        Expectation::matching(all_of![
+            request::method_path("POST", format!("/v2/images/{ID}/members")),
+            request::body(json_decoded(eq(json!({"member": "proj-b"})))),
+        ])
+        .respond_with(json_encoded(member("pending"))),
+    );
+    server.expect(
+        Expectation::matching(all_of![
+            request::method_path("PUT", format!("/v2/images/{ID}/members/proj-b")),
+            request::body(json_decoded(eq(json!({"status": "accepted"})))),
+        ])
+        .respond_with(json_encoded(member("accepted"))),
+    );
+    server.expect(
+        Expectation::matching(request::method_path(
+            "GET",
+            format!("/v2/images/{ID}/members"),
+        ))
+        .respond_with(json_encoded(json!({"members": [member("accepted")]}))),
+    );
+    let u = url(&server);
+    let created = glance(&[
+        "--os-image-url",
+        &u,
+        "--json",
+        "member-create",
+        ID,
+        "proj-b",
+    ])
+    .ok()
+    .json();
+    assert_eq!(created["status"], "pending");
+    assert_eq!(created["member_id"], "proj-b");
+    let updated = glance(&[
+        "--os-image-url",
+        &u,
+        "--json",
+        "member-update",
+        ID,
+        "proj-b",
+        "accepted",
+    ])
+    .ok()
+    .json();
+    assert_eq!(updated["status"], "accepted");
+    let listed = glance(&["--os-image-url", &u, "--json", "member-list", ID])
+        .ok()
+        .json();
+    assert_eq!(
+        listed[0]["member_id"], "proj-b",
+        "an array of members: {listed}"
+    );
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn several_servers_fail_over_to_the_next() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let refused = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let server = Server::run();
+    server.expect(
+        Expectation::matching(request::method_path("GET", format!("/v2/images/{ID}")))
+            .respond_with(status_code(200).body(SHOW)),
+    );
+    // Nova shuffles the servers once: whichever comes first, the command
+    // succeeds within its two attempts.
+    let (_dir, conf) = config_file("[glance]\nnum_retries = 1\n");
+    let servers = format!("{refused},{}", url(&server));
+    let run = glance_with(
+        &["--config-file", &conf, "--json", "image-show", ID],
+        &[("OS_IMAGE_URL", &servers)],
+        None,
+    )
+    .ok();
+    assert_eq!(run.json()["id"], ID);
+}
+
+// --- image-download ---------------------------------------------------------
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A server holding one active image with `data` (its record advertising
+/// the hashes of `advertised`).
+fn serving(data: &[u8], advertised: &[u8]) -> Server {
+    use sha2::Digest;
+    let server = Server::run();
+    let mut image = image_json(ID, "served", "active");
+    image["size"] = json!(advertised.len());
+    image["checksum"] = json!(hex(&md5::Md5::digest(advertised)));
+    image["os_hash_algo"] = json!("sha512");
+    image["os_hash_value"] = json!(hex(&sha2::Sha512::digest(advertised)));
+    server.expect(
+        Expectation::matching(request::method_path("GET", format!("/v2/images/{ID}")))
+            .respond_with(json_encoded(image)),
+    );
+    server.expect(
+        Expectation::matching(request::method_path("GET", format!("/v2/images/{ID}/file")))
+            .respond_with(
+                status_code(200)
+                    .insert_header("content-type", "application/octet-stream")
+                    .body(data.to_vec()),
+            ),
+    );
+    server
+}
+
+#[test]
+fn image_download_json_is_the_summary_and_the_file_the_data() {
+    let data = b"image bytes ".repeat(10_000);
+    let server = serving(&data, &data);
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("out.raw");
+    let dest_str = dest.to_str().unwrap();
+
+    let run = glance(&[
+        "--os-image-url",
+        &url(&server),
+        "--json",
+        "image-download",
+        ID,
+        "--file",
+        dest_str,
+        "--progress",
+    ])
+    .ok();
+
+    assert_eq!(
+        run.json(),
+        json!({"path": dest_str, "bytes": data.len(), "source": "http", "verified": "sha512"})
+    );
+    assert!(
+        std::fs::read(&dest).unwrap() == data,
+        "the file holds the data"
+    );
+    let bar = run.stderr.rsplit('\r').next().unwrap_or_default();
+    assert!(
+        bar.contains("download [") && bar.contains("100%"),
+        "the last state of the progress bar: {run:#?}"
+    );
+}
+
+#[test]
+fn image_download_text_says_where_from_and_how_verified() {
+    let data = b"abc".repeat(1000);
+    let server = serving(&data, &data);
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("out.raw");
+    let u = url(&server);
+    let run = glance(&[
+        "--os-image-url",
+        &u,
+        "image-download",
+        ID,
+        "--file",
+        dest.to_str().unwrap(),
+    ])
+    .ok();
+    assert_eq!(
+        run.stdout,
+        format!(
+            "downloaded 3000 bytes (2.9 KiB) to {} over HTTP from {}, verified with sha512\n",
+            dest.display(),
+            u.trim_end_matches('/')
+        )
+    );
+}
+
+#[test]
+fn a_corrupt_download_exits_1_and_publishes_nothing() {
+    let data = b"image bytes ".repeat(1000);
+    let mut corrupt = data.clone();
+    corrupt[100] ^= 1;
+    let server = serving(&corrupt, &data);
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("out.raw");
+    glance(&[
+        "--os-image-url",
+        &url(&server),
+        "--json",
+        "image-download",
+        ID,
+        "--file",
+        dest.to_str().unwrap(),
+    ])
+    .fails(1, &["sha512 mismatch"]);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "neither the file nor a temporary one"
+    );
+}
+
+// --- the main flow against a real Glance ------------------------------------
+
+#[test]
+fn main_flow_against_a_real_glance() {
+    let Some(lab) = support::lab() else { return };
+    let run_id = format!("tool-{}", std::process::id());
+    let dir = tempfile::tempdir().unwrap();
+    let sample: Vec<u8> = (0..700_001u32).map(|i| (i * 7 % 251) as u8).collect();
+    let source = dir.path().join("sample.raw");
+    std::fs::write(&source, &sample).unwrap();
+    let u = lab.endpoint.as_str();
+    let g = |args: &[&str]| {
+        let mut all = vec!["--os-image-url", u];
+        all.extend(args);
+        glance(&all)
+    };
+
+    let created = g(&[
+        "--json",
+        "image-create",
+        "--name",
+        "tool-sample",
+        "--disk-format",
+        "raw",
+        "--container-format",
+        "bare",
+        "--property",
+        &format!("test_run={run_id}"),
+        "--file",
+        source.to_str().unwrap(),
+    ])
+    .ok()
+    .json();
+    let id = created["id"].as_str().expect("an id").to_string();
+    assert_eq!(created["status"], "active", "{created}");
+    assert_eq!(created["size"], sample.len());
+
+    let shown = g(&["--json", "image-show", &id]).ok().json();
+    assert_eq!(shown, created, "image-show gives what image-create printed");
+
+    let filter = format!("test_run={run_id}");
+    let listed = g(&["--json", "image-list", "--property-filter", &filter])
+        .ok()
+        .json();
+    assert_eq!(listed, json!([created]), "listed by its property");
+
+    let dest = dir.path().join("over-http.raw");
+    let report = g(&[
+        "--json",
+        "image-download",
+        &id,
+        "--file",
+        dest.to_str().unwrap(),
+        "--no-local",
+    ])
+    .ok()
+    .json();
+    assert_eq!(
+        report,
+        json!({"path": dest.to_str().unwrap(), "bytes": sample.len(),
+               "source": "http", "verified": "sha512"})
+    );
+    assert!(std::fs::read(&dest).unwrap() == sample, "HTTP copy differs");
+
+    if let (Some(store), Some(fs_id)) = (&lab.store_dir, &lab.fs_id) {
+        let (_conf_dir, conf) = config_file(&format!(
+            "[glance]\nallowed_direct_url_schemes = file\n\
+             [image_file_url]\nfilesystems = lab\n\
+             [image_file_url:lab]\nid = {fs_id}\nmountpoint = {}\n",
+            store.display()
+        ));
+        let dest = dir.path().join("local.raw");
+        let report = g(&[
+            "--config-file",
+            &conf,
+            "--json",
+            "image-download",
+            &id,
+            "--file",
+            dest.to_str().unwrap(),
+        ])
+        .ok()
+        .json();
+        assert_eq!(report["source"], "local", "{report}");
+        assert_eq!(report["verified"], "sha512");
+        assert!(
+            std::fs::read(&dest).unwrap() == sample,
+            "local copy differs"
+        );
+    }
+
+    g(&["image-tag-update", &id, "tool-tag"]).ok();
+    let updated = g(&["--json", "image-update", &id, "--name", "tool-renamed"])
+        .ok()
+        .json();
+    assert_eq!(updated["name"], "tool-renamed");
+    assert_eq!(updated["tags"], json!(["tool-tag"]));
+
+    g(&["image-delete", &id]).ok();
+    g(&["image-show", &id]).fails(1, &["not found", &id]);
+}
