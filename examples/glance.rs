@@ -79,6 +79,29 @@ impl From<Error> for Failure {
     }
 }
 
+/// Writes the library's log records to stderr, one line each.
+struct StderrLogger;
+
+impl log::Log for StderrLogger {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        metadata.target().starts_with("glance_client")
+    }
+
+    fn log(&self, record: &log::Record) {
+        if self.enabled(record.metadata()) {
+            let level = match record.level() {
+                log::Level::Error => "error",
+                log::Level::Warn => "warning",
+                log::Level::Info => "note",
+                log::Level::Debug | log::Level::Trace => "debug",
+            };
+            eprintln!("glance: {level}: {}", record.args());
+        }
+    }
+
+    fn flush(&self) {}
+}
+
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     match run(&argv) {
@@ -109,8 +132,17 @@ fn run(argv: &[String]) -> Result<(), Failure> {
         return Err(Failure::Usage("no command given".into()));
     };
     let settings = settings::resolve(&inv.global)?;
+    // The configuration's warnings, once each (they were logged before the
+    // logger below existed, so they are not shown twice).
     for warning in &settings.config.warnings {
         eprintln!("glance: warning: {warning}");
+    }
+    // With --debug, the library's log (each request, each failed attempt,
+    // warnings) goes to stderr; never a token. Without it, errors stay one
+    // line: the final error already names every failed attempt.
+    if inv.global.flag("--debug") {
+        log::set_max_level(log::LevelFilter::Debug);
+        let _ = log::set_logger(&StderrLogger);
     }
     let json = inv.global.flag("--json");
     if spec.name == "config-check" {

@@ -1002,3 +1002,148 @@ fn main_flow_against_a_real_glance() {
     g(&["image-delete", &id]).ok();
     g(&["image-show", &id]).fails(1, &["not found", &id]);
 }
+
+// --- Keystone: OS_* variables and --os-* flags -------------------------------
+
+/// A Keystone (httptest) whose token's catalog names `glance` as the image service.
+fn keystone(glance: &str) -> Server {
+    let server = Server::run();
+    let body = json!({"token": {
+        "methods": ["password"],
+        "issued_at": "2026-01-01T00:00:00.000000Z",
+        "expires_at": "2026-01-01T01:00:00.000000Z",
+        "project": {"id": "p1", "name": "demo", "domain": {"id": "default"}},
+        "catalog": [{"type": "image", "name": "glance", "endpoints": [
+            {"interface": "public", "region_id": "RegionOne", "region": "RegionOne", "url": glance}
+        ]}],
+    }});
+    server.expect(
+        Expectation::matching(all_of![
+            request::method_path("POST", "/v3/auth/tokens"),
+            request::body(json_decoded(eq(json!({"auth": {
+                "identity": {"methods": ["password"], "password": {"user": {
+                    "name": "demo", "domain": {"name": "Default"}, "password": "pw-s3cr3t"
+                }}},
+                "scope": {"project": {"name": "demo", "domain": {"name": "Default"}}}
+            }})))),
+        ])
+        .times(1)
+        .respond_with(
+            status_code(201)
+                .insert_header("x-subject-token", "tok-from-keystone")
+                .insert_header("content-type", "application/json")
+                .body(body.to_string()),
+        ),
+    );
+    server
+}
+
+#[test]
+fn a_password_login_from_flags_finds_the_image_service_in_the_catalog() {
+    let glance_server = Server::run();
+    glance_server.expect(
+        Expectation::matching(all_of![
+            request::method_path("GET", format!("/v2/images/{ID}")),
+            request::headers(contains(("x-auth-token", "tok-from-keystone"))),
+        ])
+        .respond_with(status_code(200).body(SHOW)),
+    );
+    let ks = keystone(&glance_server.url_str("/v2"));
+    let auth_url = ks.url_str("/v3");
+    let run = glance(&[
+        "--os-auth-url",
+        &auth_url,
+        "--os-username",
+        "demo",
+        "--os-password",
+        "pw-s3cr3t",
+        "--os-user-domain-name",
+        "Default",
+        "--os-project-name",
+        "demo",
+        "--os-project-domain-name",
+        "Default",
+        "--os-interface",
+        "public",
+        "--json",
+        "image-show",
+        ID,
+    ])
+    .ok();
+    assert_eq!(run.json()["id"], ID);
+    assert!(
+        !run.stderr.contains("s3cr3t") && !run.stdout.contains("s3cr3t"),
+        "{run:#?}"
+    );
+}
+
+#[test]
+fn the_same_login_from_os_variables_and_config_check_hides_the_secrets() {
+    let glance_server = Server::run();
+    glance_server.expect(
+        Expectation::matching(request::method_path("GET", format!("/v2/images/{ID}")))
+            .respond_with(status_code(200).body(SHOW)),
+    );
+    let ks = keystone(&glance_server.url_str("/v2"));
+    let auth_url = ks.url_str("/v3");
+    let env = [
+        ("OS_AUTH_URL", auth_url.as_str()),
+        ("OS_USERNAME", "demo"),
+        ("OS_PASSWORD", "pw-s3cr3t"),
+        ("OS_USER_DOMAIN_NAME", "Default"),
+        ("OS_PROJECT_NAME", "demo"),
+        ("OS_PROJECT_DOMAIN_NAME", "Default"),
+        ("OS_INTERFACE", "public"),
+    ];
+    let run = glance_with(&["--json", "image-show", ID], &env, None).ok();
+    assert_eq!(run.json()["id"], ID);
+    let run = glance_with(
+        &["config-check"],
+        &[
+            ("OS_AUTH_URL", "http://127.0.0.1:1/v3"),
+            ("OS_APPLICATION_CREDENTIAL_ID", "ac1"),
+            ("OS_APPLICATION_CREDENTIAL_SECRET", "ac-s3cr3t"),
+        ],
+        None,
+    )
+    .ok();
+    assert_eq!(run.json()["auth"], "application_credential");
+    assert!(!run.stdout.contains("s3cr3t"), "{run:#?}");
+    // A password login without its password is a configuration error naming the variable.
+    glance_with(
+        &["config-check"],
+        &[
+            ("OS_AUTH_URL", "http://127.0.0.1:1/v3"),
+            ("OS_USERNAME", "demo"),
+            ("OS_AUTH_TYPE", "password"),
+        ],
+        None,
+    )
+    .fails(2, &["OS_PASSWORD"]);
+}
+
+#[test]
+fn debug_logs_each_request_and_attempt_without_the_token() {
+    let server = Server::run();
+    server.expect(
+        Expectation::matching(request::method_path("GET", format!("/v2/images/{ID}")))
+            .respond_with(status_code(200).body(SHOW)),
+    );
+    let run = glance(&[
+        "--os-image-url",
+        &url(&server),
+        "--os-auth-token",
+        "tok-s3cr3t",
+        "--debug",
+        "image-show",
+        ID,
+    ])
+    .ok();
+    assert!(
+        run.stderr
+            .contains(&format!("GET {}v2/images/{ID} -> 200", url(&server)))
+            || run.stderr.contains(&format!("/v2/images/{ID} -> 200")),
+        "{run:#?}"
+    );
+    assert!(!run.stderr.contains("s3cr3t"), "{run:#?}");
+}

@@ -80,6 +80,95 @@ pub const GLOBAL: &[Opt] = &[
         "PATH",
         "nova.conf-style file ([glance], [image_file_url]); later files override earlier ones",
     ),
+    value(
+        "--os-auth-type",
+        "TYPE",
+        "Keystone login: password, v3applicationcredential, token or none (env OS_AUTH_TYPE)",
+    ),
+    value(
+        "--os-auth-url",
+        "URL",
+        "Keystone identity API, e.g. http://127.0.0.1:5000/v3 (env OS_AUTH_URL)",
+    ),
+    value(
+        "--os-username",
+        "NAME",
+        "user to log in as (env OS_USERNAME)",
+    ),
+    value(
+        "--os-user-id",
+        "ID",
+        "user to log in as, by id (env OS_USER_ID)",
+    ),
+    value(
+        "--os-password",
+        "PASSWORD",
+        "the user's password (env OS_PASSWORD)",
+    ),
+    value(
+        "--os-user-domain-name",
+        "NAME",
+        "the user's domain (env OS_USER_DOMAIN_NAME)",
+    ),
+    value(
+        "--os-user-domain-id",
+        "ID",
+        "the user's domain, by id (env OS_USER_DOMAIN_ID)",
+    ),
+    value(
+        "--os-project-name",
+        "NAME",
+        "project to scope the token to (env OS_PROJECT_NAME)",
+    ),
+    value(
+        "--os-project-id",
+        "ID",
+        "project to scope the token to, by id (env OS_PROJECT_ID)",
+    ),
+    value(
+        "--os-project-domain-name",
+        "NAME",
+        "the project's domain (env OS_PROJECT_DOMAIN_NAME)",
+    ),
+    value(
+        "--os-project-domain-id",
+        "ID",
+        "the project's domain, by id (env OS_PROJECT_DOMAIN_ID)",
+    ),
+    value(
+        "--os-application-credential-id",
+        "ID",
+        "application credential to log in with (env OS_APPLICATION_CREDENTIAL_ID)",
+    ),
+    value(
+        "--os-application-credential-name",
+        "NAME",
+        "application credential by name, with the user (env OS_APPLICATION_CREDENTIAL_NAME)",
+    ),
+    value(
+        "--os-application-credential-secret",
+        "SECRET",
+        "the application credential's secret (env OS_APPLICATION_CREDENTIAL_SECRET)",
+    ),
+    value(
+        "--os-token",
+        "TOKEN",
+        "a Keystone token, as --os-auth-token (env OS_TOKEN)",
+    ),
+    value(
+        "--os-region-name",
+        "REGION",
+        "catalog region of the image service (env OS_REGION_NAME)",
+    ),
+    value(
+        "--os-interface",
+        "INTERFACE",
+        "catalog interface: internal, public or admin (env OS_INTERFACE; default internal, then public)",
+    ),
+    flag(
+        "--debug",
+        "log each request (method, URL, status, request id; never a token) on stderr",
+    ),
     flag("--json", "print results as JSON"),
     flag("--help", "show this help, or a command's"),
     flag("--version", "show the version"),

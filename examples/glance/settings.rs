@@ -40,6 +40,18 @@ pub fn resolve(global: &Values) -> Result<Settings, Failure> {
         "none"
     };
 
+    // Keystone: each OS_* variable, or its --os-* flag over it.
+    let flag_or_env = |name: &str| {
+        let flag = format!("--{}", name.to_ascii_lowercase().replace('_', "-"));
+        match global.one(&flag) {
+            Some(v) => Some(v.to_string()),
+            None => env(name),
+        }
+    };
+    config
+        .apply_os_vars(flag_or_env)
+        .map_err(|e| Failure::Config(e.to_string()))?;
+
     match global.one("--os-auth-token") {
         Some("") => return Err(Failure::Usage("--os-auth-token is empty".into())),
         Some(token) => config.auth = Auth::Token(token.to_string()),

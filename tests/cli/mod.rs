@@ -151,6 +151,12 @@ pub fn glance_with(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) ->
     for name in CLEARED {
         command.env_remove(name);
     }
+    // Nor any OpenStack setting of the caller's shell (OS_AUTH_URL, OS_PASSWORD, ...).
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("OS_") {
+            command.env_remove(name);
+        }
+    }
     command.envs(env.iter().copied());
     command
         .stdin(if stdin.is_some() {
