@@ -13,7 +13,7 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo +nightly fuzz list)
 runs=()
 [ -z "${RUNS:-}" ] || runs=(-runs="$RUNS")
-dict_for() { [ -f "$1.dict" ] && echo "-dict=$PWD/$1.dict" || true; }
+dict_for() { if [ -f "$1.dict" ]; then echo "-dict=$PWD/$1.dict"; fi; }
 cargo +nightly fuzz build
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
