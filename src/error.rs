@@ -48,6 +48,19 @@ pub enum Error {
         /// Hex digest of the bytes received.
         actual: String,
     },
+    /// The image's `os_hash_algo` is one this crate cannot compute (allow
+    /// the MD5 fallback in the download options to verify its `checksum`
+    /// instead).
+    UnsupportedChecksum {
+        /// The algorithm the image names.
+        algorithm: String,
+    },
+    /// The caller required a checksum and the image has none (no
+    /// `os_hash_value`, `checksum` or `Content-MD5`).
+    NoChecksum {
+        /// The image asked for.
+        image_id: String,
+    },
     /// The number of bytes received differs from the advertised size.
     SizeMismatch {
         /// Size advertised by the image record or `Content-Length`.
@@ -67,6 +80,10 @@ pub enum Error {
         /// The API version in use.
         api_version: u8,
     },
+    /// The Keystone token's service catalog has no usable image API
+    /// endpoint (no image service, or none for the configured interfaces
+    /// and region); the message says what the catalog has.
+    Catalog(String),
     /// A configuration file or value is wrong.
     Config {
         /// The file, when the value came from one.
@@ -203,6 +220,13 @@ impl fmt::Display for Error {
                 f,
                 "{algorithm} mismatch: expected {expected}, received data hashes to {actual}"
             ),
+            Error::UnsupportedChecksum { algorithm } => write!(
+                f,
+                "cannot verify the image: hash algorithm {algorithm:?} is not supported"
+            ),
+            Error::NoChecksum { image_id } => {
+                write!(f, "image {image_id} has no checksum to verify it with")
+            }
             Error::SizeMismatch { expected, actual } => {
                 write!(
                     f,
@@ -218,6 +242,7 @@ impl fmt::Display for Error {
                 f,
                 "{operation} is not supported by image API v{api_version}"
             ),
+            Error::Catalog(m) => write!(f, "service catalog: {m}"),
             Error::Config {
                 file,
                 line,
@@ -286,7 +311,6 @@ impl std::error::Error for Error {
 /// Carries an [`Error`] through `io::Read`/`io::Write`, so that it can be
 /// recovered intact on the other side (see [`Error::from_io`]).
 #[derive(Debug)]
-#[allow(dead_code)] // used by the downloader, which lands next
 pub(crate) struct Carried(pub(crate) Error);
 
 impl fmt::Display for Carried {
@@ -297,7 +321,6 @@ impl fmt::Display for Carried {
 
 impl std::error::Error for Carried {}
 
-#[allow(dead_code)] // used by the downloader, which lands next
 impl Error {
     /// Wraps this error in an `io::Error` that [`Error::from_io`] unwraps again.
     pub(crate) fn into_io(self) -> io::Error {

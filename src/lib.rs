@@ -21,12 +21,21 @@
 //! # Ok::<(), glance_client::Error>(())
 //! ```
 //!
+//! # Authentication
+//!
+//! [`Auth::Token`] sends a given token; [`Auth::Password`] and
+//! [`Auth::ApplicationCredential`] log in to Keystone v3 at the first
+//! request, renew the token as needed and, without configured servers, find
+//! the image API in the token's catalog (see [`auth`]).
+//! [`Config::apply_os_vars`] reads the usual `OS_*` variables.
+//!
 //! # Logging
 //!
 //! Through the [`log`](https://docs.rs/log) facade: `debug` shows each
-//! request's method, URL, status and request id; `warn` shows failed attempts
-//! and deprecated configuration. Headers are never logged, so a token never
-//! reaches a log.
+//! request's method, URL, status and request id, and each Keystone login;
+//! `warn` shows failed attempts, a token the image API refused, and
+//! deprecated configuration. Headers and request bodies are never logged, so
+//! a token or password never reaches a log.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -34,6 +43,7 @@
 
 mod client;
 mod config;
+mod download;
 mod error;
 mod image;
 mod query;
@@ -41,11 +51,13 @@ mod stream;
 mod transport;
 mod wire;
 
+pub mod auth;
 pub mod v1;
 pub mod v2;
 
 pub use client::{Client, Images};
 pub use config::{ApiVersion, Auth, Config, FileSystem};
+pub use download::{DownloadOptions, DownloadReport, DownloadSource};
 pub use error::{ApiError, Error, Result};
 pub use image::{Image, ImageUpdate, Location, NewImage};
 pub use query::ListQuery;

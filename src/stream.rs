@@ -10,7 +10,7 @@ use crate::v2::images::DownloadStart;
 ///
 /// It carries the length and `Content-MD5` the server announced so a caller
 /// can check them; reading does not verify anything by itself (use
-/// `Client::download` for a verified copy).
+/// [`Client::download`](crate::Client::download) for a verified copy).
 pub struct ImageStream {
     reader: ureq::BodyReader<'static>,
     start: DownloadStart,

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Once;
 use std::time::Duration;
 
-use glance_client::{ApiVersion, Config, FileSystem};
+use glance_client::auth::{ApplicationCredential, Domain, Password, Project, User};
+use glance_client::{ApiVersion, Auth, Config, Error, FileSystem};
 
 /// Captures this thread's `log::warn!` records from the crate.
 struct Capture;
@@ -214,7 +215,7 @@ fn unset_and_empty_options_keep_the_defaults() {
 #[test]
 fn unknown_sections_and_options_are_accepted_quietly() {
     let text = "[DEFAULT]\nwhatever = $undefined ${x\n[libvirt]\nvirt_type = kvm\n\
-                [glance]\nregion_name = r1\nservice_type = image\n";
+                [glance]\nservice_name = glance\nservice_type = image\n";
     let config = parse(text);
     assert_eq!(config, Config::default());
 }
@@ -265,6 +266,9 @@ fn a_deployed_nova_conf_parses_into_the_expected_config() {
         allowed_direct_url_schemes: vec!["file".into()],
         verify_glance_signatures: true,
         api_version: ApiVersion::V2,
+        // [glance]'s keystoneauth options; [keystone_authtoken] is not read.
+        valid_interfaces: vec!["internal".into()],
+        region_name: Some("region1".into()),
         filesystems: vec![
             FileSystem {
                 name: "nfs_gold".into(),
@@ -286,4 +290,88 @@ fn a_deployed_nova_conf_parses_into_the_expected_config() {
 fn from_str_is_the_text_parser() {
     let config: Config = "[glance]\napi_servers = http://x:1\n".parse().unwrap();
     assert_eq!(config.api_servers, ["http://x:1"]);
+}
+
+#[test]
+fn keystone_login_options_in_glance_become_a_password_login() {
+    let (config, warnings) = parse_logged(
+        "[glance]\nauth_type = password\nauth_url = http://keystone:5000/v3\n\
+         username = nova\nuser_domain_name = Default\npassword = pa$$word\n\
+         project_name = service\nproject_domain_id = default\n\
+         region_name = RegionTwo\nvalid_interfaces = public, internal\n",
+    );
+    let expected = Password::new(
+        "http://keystone:5000/v3",
+        User::name("nova", Domain::name("Default")),
+        "pa$word",
+    )
+    .with_project(Project::name("service", Domain::id("default")));
+    assert_eq!(config.auth, Auth::Password(expected));
+    assert_eq!(config.region_name.as_deref(), Some("RegionTwo"));
+    assert_eq!(config.valid_interfaces, ["public", "internal"]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+#[test]
+fn an_application_credential_in_glance() {
+    let config = parse(
+        "[glance]\nauth_type = v3applicationcredential\nauth_url = https://ks/identity\n\
+         application_credential_id = ac1\napplication_credential_secret = s\n",
+    );
+    assert_eq!(
+        config.auth,
+        Auth::ApplicationCredential(ApplicationCredential::new(
+            "https://ks/identity",
+            "ac1",
+            "s"
+        ))
+    );
+    assert_eq!(
+        config.valid_interfaces,
+        ["internal", "public"],
+        "Nova's default order"
+    );
+}
+
+#[test]
+fn login_options_without_auth_type_are_unused_with_a_warning() {
+    let (config, warnings) =
+        parse_logged("[glance]\nusername = nova\npassword = pw\nauth_url = http://ks/v3\n");
+    assert_eq!(config.auth, Auth::None);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("[glance] auth_url is set but auth_type is not"),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn an_incomplete_login_is_an_error_at_the_auth_type_line_without_secrets() {
+    let err = Config::from_ini_str(
+        "[glance]\npassword = s3cr3t-pw\n\nauth_type = password\nusername = nova\n",
+    )
+    .unwrap_err();
+    let Error::Config { line, message, .. } = &err else {
+        panic!("expected a config error, got {err:?}")
+    };
+    assert_eq!(*line, Some(4));
+    assert_eq!(
+        message,
+        "[glance] auth_url is not set: a Keystone password login needs it"
+    );
+    let err = Config::from_ini_str("[glance]\nauth_type = kerberos\n").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("line 2: [glance] auth_type = \"kerberos\""),
+        "{err}"
+    );
+    let err = Config::from_ini_str(
+        "[glance]\nauth_type = password\nauth_url = ftp://ks\nusername = u\npassword = s3cr3t-pw\n",
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("line 3: [glance] auth_url"),
+        "{err}"
+    );
+    assert!(!format!("{err} {err:?}").contains("s3cr3t"), "{err:?}");
 }

@@ -167,7 +167,7 @@ impl Client {
 
     /// Starts a download and returns the image data as a stream, with the
     /// length and MD5 the server announced. Reading it does not verify
-    /// anything; the verifying downloader (`Client::download`) does.
+    /// anything; the verifying downloader ([`Client::download`]) does.
     pub fn open_download(&self, id: &str) -> Result<ImageStream> {
         self.open_range(id, 0)
     }

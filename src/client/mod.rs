@@ -53,8 +53,13 @@ struct Inner {
 }
 
 impl Client {
-    /// Builds a client. Fails when no server is configured or a server URL is
-    /// not an http(s) URL; no request is made.
+    /// Builds a client. Fails when a server URL is not an http(s) URL, a
+    /// TLS file is unusable, a Keystone login is incomplete, or no server is
+    /// configured and there is no Keystone login whose catalog could name
+    /// one. No request is made: a Keystone login happens at the first
+    /// request (or [`Client::auth_token`]), and its failures, such as
+    /// [`Error::Unauthorized`] for a wrong password or [`Error::Catalog`]
+    /// when the catalog has no image API, are that call's error.
     pub fn new(config: Config) -> Result<Client> {
         let transport = Transport::new(&config)?;
         Ok(Client {
@@ -68,8 +73,19 @@ impl Client {
     }
 
     /// The servers in the order they are tried (after the one-time shuffle).
+    /// Empty while the image API is still to be found in the Keystone
+    /// catalog, which the first request does.
     pub fn servers(&self) -> &[String] {
         self.inner.transport.servers()
+    }
+
+    /// The token the client sends as `X-Auth-Token`: the given
+    /// [`Auth::Token`](crate::Auth::Token), or the current Keystone token,
+    /// logging in first when there is none or it is about to expire; `None`
+    /// without authentication. It is a secret: for handing to another
+    /// program, never for a log.
+    pub fn auth_token(&self) -> Result<Option<String>> {
+        self.inner.transport.token()
     }
 
     fn version(&self) -> ApiVersion {

@@ -48,8 +48,15 @@ pub enum Auth {
     /// No authentication header (a Glance with `noauth`, or behind a proxy that adds it).
     #[default]
     None,
-    /// A Keystone token, sent as `X-Auth-Token` on every request.
+    /// A Keystone token, sent as `X-Auth-Token` on every request. It is
+    /// used as given: when it expires or is revoked, requests fail with
+    /// [`Error::Unauthorized`].
     Token(String),
+    /// A Keystone v3 password login; the client logs in itself, renews the
+    /// token and can find the image API in the catalog (see [`crate::auth`]).
+    Password(crate::auth::Password),
+    /// A Keystone v3 application credential login (see [`crate::auth`]).
+    ApplicationCredential(crate::auth::ApplicationCredential),
 }
 
 impl fmt::Debug for Auth {
@@ -57,6 +64,10 @@ impl fmt::Debug for Auth {
         match self {
             Auth::None => f.write_str("None"),
             Auth::Token(_) => f.write_str("Token(<redacted>)"),
+            Auth::Password(p) => f.debug_tuple("Password").field(p).finish(),
+            Auth::ApplicationCredential(a) => {
+                f.debug_tuple("ApplicationCredential").field(a).finish()
+            }
         }
     }
 }
@@ -100,6 +111,15 @@ pub struct FileSystem {
 /// | `[glance] verify_glance_signatures` | `verify_glance_signatures` |
 /// | `[glance] api_version` (1 or 2; old switch `use_glance_v1`) | `api_version` |
 /// | `[image_file_url] filesystems` (list) and each `[image_file_url:NAME]` `id`, `mountpoint` (absolute) | `filesystems` |
+/// | `[glance] auth_type` = `password` (or `v3password`) with `auth_url`, `username` or `user_id`, `user_domain_name` or `user_domain_id`, `password`, `project_name` or `project_id`, `project_domain_name` or `project_domain_id` | `auth` = [`Auth::Password`] |
+/// | `[glance] auth_type` = `v3applicationcredential` with `auth_url`, `application_credential_id` (or `application_credential_name` with the user options), `application_credential_secret` | `auth` = [`Auth::ApplicationCredential`] |
+/// | `[glance] region_name`, `valid_interfaces` (list) | `region_name`, `valid_interfaces` |
+///
+/// The login options are keystoneauth's, as Nova reads them from `[glance]`
+/// (see [`Config::apply_os_vars`] for the same rules from `OS_*`); without
+/// `auth_type` they are unused, with a warning. A name without its domain
+/// is in `default_domain_id` / `default_domain_name`, else in the domain
+/// with id `default`.
 ///
 /// Options a file does not set keep their [`Config::default`] values. Booleans
 /// are `true/false`, `yes/no`, `on/off`, `1/0` in any case; lists split on
@@ -129,7 +149,16 @@ pub struct Config {
     /// rotation; see [`Config::shuffle_servers`].
     pub api_servers: Vec<String>,
     /// Overrides `api_servers` with one URL when set (Nova's `endpoint_override`).
+    /// With neither, a Keystone login ([`Auth::Password`],
+    /// [`Auth::ApplicationCredential`]) finds the image API in the token's
+    /// service catalog.
     pub endpoint_override: Option<String>,
+    /// The catalog endpoint interfaces to use, in order of preference
+    /// (Nova's `valid_interfaces`, default `internal`, then `public`).
+    pub valid_interfaces: Vec<String>,
+    /// The catalog region to use (Nova's `region_name`); `None` takes the
+    /// first endpoint of an interface in any region.
+    pub region_name: Option<String>,
     /// Which API version to speak.
     pub api_version: ApiVersion,
     /// Authentication.
@@ -172,6 +201,11 @@ impl Default for Config {
         Config {
             api_servers: Vec::new(),
             endpoint_override: None,
+            valid_interfaces: crate::auth::DEFAULT_INTERFACES
+                .iter()
+                .map(|i| i.to_string())
+                .collect(),
+            region_name: None,
             api_version: ApiVersion::V2,
             auth: Auth::None,
             num_retries: 3,
@@ -206,6 +240,70 @@ impl Config {
             Some(url) => vec![url.clone()],
             None => self.api_servers.clone(),
         }
+    }
+
+    /// Applies the `OS_*` variables of the OpenStack command-line clients,
+    /// looked up through `get` (`|name| std::env::var(name).ok()` for the
+    /// process environment; a tool may answer from its `--os-*` flags
+    /// first). Empty values count as unset.
+    ///
+    /// - `OS_AUTH_TYPE` chooses the authentication: `password` (or
+    ///   `v3password`), `v3applicationcredential`, `token`, `none`. Without
+    ///   it: `OS_TOKEN` set means [`Auth::Token`]; else
+    ///   `OS_APPLICATION_CREDENTIAL_ID` or `_NAME` an
+    ///   [`Auth::ApplicationCredential`]; else `OS_PASSWORD`, `OS_USERNAME`
+    ///   or `OS_USER_ID` an [`Auth::Password`]; else `auth` stays as it was.
+    /// - A password login reads `OS_AUTH_URL`, `OS_USER_ID` or `OS_USERNAME`
+    ///   with `OS_USER_DOMAIN_ID` or `OS_USER_DOMAIN_NAME`, `OS_PASSWORD`,
+    ///   and `OS_PROJECT_ID` or `OS_PROJECT_NAME` (old names `OS_TENANT_ID`,
+    ///   `OS_TENANT_NAME`) with `OS_PROJECT_DOMAIN_ID` or
+    ///   `OS_PROJECT_DOMAIN_NAME`. An application credential reads
+    ///   `OS_AUTH_URL`, `OS_APPLICATION_CREDENTIAL_ID` (or `_NAME` with the
+    ///   user, as above) and `OS_APPLICATION_CREDENTIAL_SECRET`. A name
+    ///   without its domain is in `OS_DEFAULT_DOMAIN_ID` /
+    ///   `OS_DEFAULT_DOMAIN_NAME`, else in the domain with id `default`.
+    /// - `OS_REGION_NAME` sets `region_name`; `OS_INTERFACE` sets
+    ///   `valid_interfaces` to that one interface.
+    ///
+    /// A missing part is an [`Error::Config`] naming the variable; no value
+    /// is ever quoted in an error.
+    ///
+    /// ```
+    /// use glance_client::{Auth, Config};
+    ///
+    /// let vars = [
+    ///     ("OS_AUTH_URL", "http://127.0.0.1:5000/v3"),
+    ///     ("OS_USERNAME", "demo"),
+    ///     ("OS_PASSWORD", "secret"),
+    ///     ("OS_PROJECT_NAME", "demo"),
+    ///     ("OS_INTERFACE", "public"),
+    /// ];
+    /// let mut config = Config::default();
+    /// config.apply_os_vars(|name| {
+    ///     vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+    /// })?;
+    /// assert!(matches!(config.auth, Auth::Password(_)));
+    /// assert_eq!(config.valid_interfaces, ["public"]);
+    /// # Ok::<(), glance_client::Error>(())
+    /// ```
+    pub fn apply_os_vars(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<()> {
+        let name = |option: &str| format!("OS_{}", option.to_ascii_uppercase());
+        let lookup = |option: &str| get(&name(option));
+        if let Some(auth) = crate::auth::auth_from_vars(&lookup, &name, true)? {
+            self.auth = auth;
+        }
+        let value = |option: &str| {
+            lookup(option)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        if let Some(region) = value("region_name") {
+            self.region_name = Some(region);
+        }
+        if let Some(interface) = value("interface") {
+            self.valid_interfaces = vec![interface];
+        }
+        Ok(())
     }
 
     /// Reads Nova's options from configuration text (the contents of a

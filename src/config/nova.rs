@@ -7,7 +7,7 @@ use super::endpoint::check_url;
 use super::ini::{Ini, Location, normalize_section};
 use super::values::{Reader, Value, escape};
 use super::{ApiVersion, Config, FileSystem};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 const GLANCE: &str = "glance";
 
@@ -39,6 +39,7 @@ pub(crate) fn config_from_ini(mut ini: Ini) -> Result<Config> {
         config.verify_glance_signatures = v.boolean()?;
     }
     api_version(&mut r, &mut config)?;
+    keystone(&mut r, &mut config)?;
     filesystems(&mut r, &mut config)?;
     config.warnings = r.finish();
     Ok(config)
@@ -234,6 +235,94 @@ fn api_version(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
         "2" => ApiVersion::V2,
         _ => return Err(v.invalid("1 or 2")),
     };
+    Ok(())
+}
+
+/// keystoneauth's options that Nova reads from `[glance]` to log in.
+const AUTH_OPTIONS: [&str; 19] = [
+    "auth_type",
+    "auth_url",
+    "token",
+    "user_id",
+    "username",
+    "user_domain_id",
+    "user_domain_name",
+    "password",
+    "project_id",
+    "project_name",
+    "project_domain_id",
+    "project_domain_name",
+    "tenant_id",
+    "tenant_name",
+    "default_domain_id",
+    "default_domain_name",
+    "application_credential_id",
+    "application_credential_name",
+    "application_credential_secret",
+];
+
+/// The Keystone login (`auth_type` and its options), `region_name` and
+/// `valid_interfaces`. Values of secret options never appear in messages.
+fn keystone(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
+    let mut values: Vec<(&str, String)> = Vec::new();
+    let mut auth_type_at = None;
+    let mut first_unused = None;
+    for key in AUTH_OPTIONS {
+        let Some(v) = r.get(GLANCE, key)? else {
+            continue;
+        };
+        if key == "auth_url"
+            && let Some(url) = v.string()
+        {
+            check_url(&v, &url)?;
+        }
+        if key == "auth_type" {
+            auth_type_at = Some(v.at.clone());
+        } else if first_unused.is_none() && !v.text.trim().is_empty() {
+            first_unused = Some((key, v.at.clone()));
+        }
+        values.push((key, v.text));
+    }
+    let get = |option: &str| {
+        values
+            .iter()
+            .find(|(k, _)| *k == option)
+            .map(|(_, v)| v.clone())
+    };
+    let label = |option: &str| format!("[glance] {option}");
+    match crate::auth::auth_from_vars(&get, &label, false) {
+        Ok(Some(auth)) => config.auth = auth,
+        Ok(None) => {
+            if let Some((key, at)) = first_unused.filter(|_| auth_type_at.is_none()) {
+                let message = format!(
+                    "[glance] {key} is set but auth_type is not, so no Keystone login is \
+                     configured: write \"auth_type = password\" (or \
+                     v3applicationcredential) in [glance]"
+                );
+                r.warn(&at, &message);
+            }
+        }
+        // Without inference only a set auth_type leads to an error: name its line.
+        Err(Error::Config { message, .. }) => {
+            return Err(match &auth_type_at {
+                Some(at) => at.error(message),
+                None => Error::Config {
+                    file: None,
+                    line: None,
+                    message,
+                },
+            });
+        }
+        Err(e) => return Err(e),
+    }
+    if let Some(v) = r.get(GLANCE, "region_name")? {
+        config.region_name = v.string();
+    }
+    if let Some(v) = r.get(GLANCE, "valid_interfaces")?
+        && !v.list().is_empty()
+    {
+        config.valid_interfaces = v.list();
+    }
     Ok(())
 }
 

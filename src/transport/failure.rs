@@ -11,7 +11,7 @@ use crate::wire;
 
 /// Reads a whole answer, capped at [`wire::MAX_JSON_BODY`]; a body that
 /// breaks off is a (retryable) transport error.
-pub(super) fn read_capped(
+pub(crate) fn read_capped(
     server: &str,
     response: Response<ureq::Body>,
 ) -> Result<Response<Vec<u8>>> {

@@ -16,7 +16,9 @@
 #   KEYSTONE_VENV             virtualenv; created when missing, or keystone is added
 #                             to it when it is a venv without (e.g. the Glance lab's:
 #                             both fit in one)                      (default $KEYSTONE_LAB/venv)
-#   KEYSTONE_RESET=1          wipe the database and keys first
+#   KEYSTONE_RESET=1          wipe the database and keys first (a fresh lab starts
+#                             from the provisioned template kept in
+#                             $KEYSTONE_VENV/share/keystone-lab/, when there is one)
 #   KEYSTONE_TOKEN_EXPIRATION token lifetime in seconds             (default 3600)
 #   GLANCE_URL                image endpoint put in the catalog     (default http://127.0.0.1:19292)
 #   KEYSTONE_REGION           region                                (default RegionOne)
@@ -164,24 +166,48 @@ manage() { # manage LOG ARGS...: keystone-manage, logged, failing loudly
     "$VENV/bin/keystone-manage" --config-file "$ETC/keystone.conf" "$@" >>"$log" 2>&1 ||
         { tail -20 "$log" >&2; die 1 "keystone-manage $1 failed (see $log)"; }
 }
-manage db-sync db_sync
+VERSION=$("$VENV/bin/python" -c 'from importlib.metadata import version; print(version("keystone"))')
+# A provisioned lab depends only on keystone's version, the provisioning
+# script, the region and the secrets, and making one costs about 15 s
+# (migrations, keys, bootstrap, a dozen bcrypt hashes). The first fresh lab
+# keeps a copy beside the venv (database and keys); later fresh labs start
+# from it, skip those steps, and provisioning only re-points the endpoints at
+# this lab's ports (labs made from one template share their fernet keys).
+DB=$LAB/data/keystone.sqlite
+TEMPLATE_KEY=$({ echo "$VERSION $REGION $ADMIN_PASSWORD $DEMO_PASSWORD $ALT_PASSWORD" \
+    "$GLANCE_PASSWORD $APP_CRED_SECRET"; cat "$HERE/keystone_lab_provision.py"; } |
+    sha256sum | cut -c1-16)
+TEMPLATE=$VENV/share/keystone-lab/$VERSION-$TEMPLATE_KEY
+FROM_TEMPLATE=0
+FRESH=0
+if [ ! -s "$DB" ] && [ -s "$TEMPLATE/keystone.sqlite" ]; then
+    rm -rf "$LAB/fernet-keys" "$LAB/credential-keys"
+    cp -p "$TEMPLATE/keystone.sqlite" "$DB"
+    cp -Rp "$TEMPLATE/fernet-keys" "$TEMPLATE/credential-keys" "$LAB/"
+    FROM_TEMPLATE=1
+else
+    [ -s "$DB" ] || FRESH=1
+    manage db-sync db_sync
+fi
 "$VENV/bin/python" -c 'import sqlite3, sys
 sys.exit(sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode=WAL").fetchone()[0] != "wal")' \
-    "$LAB/data/keystone.sqlite" || die 1 "could not switch the database to WAL"
-ME=$(id -un)
-GROUP=$(id -gn)
-[ -n "$(ls -A "$LAB/fernet-keys" 2>/dev/null)" ] ||
-    manage keys fernet_setup --keystone-user "$ME" --keystone-group "$GROUP"
-[ -n "$(ls -A "$LAB/credential-keys" 2>/dev/null)" ] ||
-    manage keys credential_setup --keystone-user "$ME" --keystone-group "$GROUP"
-# Idempotent: the Default domain, project and user admin, the roles reader,
-# member, manager, admin and service (admin implies member implies reader),
-# the region and the identity endpoints.
-OS_BOOTSTRAP_PASSWORD=$ADMIN_PASSWORD manage bootstrap bootstrap \
-    --bootstrap-username admin --bootstrap-project-name admin --bootstrap-role-name admin \
-    --bootstrap-service-name keystone --bootstrap-region-id "$REGION" \
-    --bootstrap-public-url "$ENDPOINT/v3" --bootstrap-internal-url "$ENDPOINT/v3" \
-    --bootstrap-admin-url "$ENDPOINT/v3"
+    "$DB" || die 1 "could not switch the database to WAL"
+if [ "$FROM_TEMPLATE" = 0 ]; then
+    ME=$(id -un)
+    GROUP=$(id -gn)
+    [ -n "$(ls -A "$LAB/fernet-keys" 2>/dev/null)" ] ||
+        manage keys fernet_setup --keystone-user "$ME" --keystone-group "$GROUP"
+    [ -n "$(ls -A "$LAB/credential-keys" 2>/dev/null)" ] ||
+        manage keys credential_setup --keystone-user "$ME" --keystone-group "$GROUP"
+    # Idempotent: the Default domain, project and user admin, the roles reader,
+    # member, manager, admin and service (admin implies member implies reader),
+    # the region and the identity endpoints.
+    OS_BOOTSTRAP_PASSWORD=$ADMIN_PASSWORD manage bootstrap bootstrap \
+        --bootstrap-username admin --bootstrap-project-name admin --bootstrap-role-name admin \
+        --bootstrap-service-name keystone --bootstrap-region-id "$REGION" \
+        --bootstrap-public-url "$ENDPOINT/v3" --bootstrap-internal-url "$ENDPOINT/v3" \
+        --bootstrap-admin-url "$ENDPOINT/v3"
+fi
 
 # --- 4. start and wait for the API ------------------------------------------
 answers() { # GET /v3 over bash's /dev/tcp: true once it answers 200
@@ -214,7 +240,7 @@ done
 PID=$(cat "$PIDFILE")
 
 # --- 5. provision -------------------------------------------------------------
-if ! KS_URL=$ENDPOINT KS_REGION=$REGION KS_GLANCE_URL=$GLANCE_URL \
+if ! KS_URL=$ENDPOINT KS_REGION=$REGION KS_GLANCE_URL=$GLANCE_URL KS_TRUST_PASSWORDS=$FROM_TEMPLATE \
     KS_ADMIN_PASSWORD=$ADMIN_PASSWORD KS_DEMO_PASSWORD=$DEMO_PASSWORD \
     KS_ALT_PASSWORD=$ALT_PASSWORD KS_GLANCE_PASSWORD=$GLANCE_PASSWORD \
     KS_APP_CRED_SECRET=$APP_CRED_SECRET \
@@ -222,6 +248,25 @@ if ! KS_URL=$ENDPOINT KS_REGION=$REGION KS_GLANCE_URL=$GLANCE_URL \
     tail -5 "$LOGDIR/provision.log" >&2
     KEYSTONE_LAB=$LAB bash "$HERE/stop-keystone.sh" >&2 || true
     die 1 "provisioning failed; stopped keystone (see $LOGDIR/provision.log)"
+fi
+if [ "$FRESH" = 1 ] && mkdir -p "${TEMPLATE%/*}" 2>/dev/null && [ ! -e "$TEMPLATE" ]; then
+    # Built aside and renamed into place, so a lab starting meanwhile never
+    # sees half a template; sqlite's backup API copies a consistent database.
+    part=$TEMPLATE.part.$$
+    if mkdir "$part" && "$VENV/bin/python" -c 'import sqlite3, sys
+src, dst = sqlite3.connect(sys.argv[1]), sqlite3.connect(sys.argv[2])
+src.backup(dst)
+dst.close()' "$DB" "$part/keystone.sqlite" &&
+        cp -Rp "$LAB/fernet-keys" "$LAB/credential-keys" "$part/" &&
+        mv -T "$part" "$TEMPLATE" 2>/dev/null; then
+        say "kept a provisioned template for new labs in $TEMPLATE"
+        # Templates of an older script or other secrets are never used again.
+        for old in "${TEMPLATE%/*}"/*; do
+            case $old in "$TEMPLATE" | *.part.*) ;; *) rm -rf "$old" ;; esac
+        done
+    else
+        rm -rf "$part"
+    fi
 fi
 
 cat >"$ENVFILE" <<EOF
@@ -263,8 +308,9 @@ if [ -n "${KEYSTONE_LAB_OWNER_PID:-}" ]; then
     say "watchdog $! stops this lab when PID $KEYSTONE_LAB_OWNER_PID exits"
 fi
 
-VERSION=$("$VENV/bin/python" -c 'from importlib.metadata import version; print(version("keystone"))')
-say "keystone $VERSION is up at $ENDPOINT (PID $PID, ${SECONDS}s); settings in $ENVFILE"
+STARTED_FROM=
+[ "$FROM_TEMPLATE" = 1 ] && STARTED_FROM=" from the template $TEMPLATE"
+say "keystone $VERSION is up at $ENDPOINT (PID $PID, ${SECONDS}s$STARTED_FROM); settings in $ENVFILE"
 GLANCE_PORT_GUESS=${GLANCE_URL##*:}
 GLANCE_PORT_GUESS=${GLANCE_PORT_GUESS%%/*}
 say "next: GLANCE_AUTH=keystone KEYSTONE_ENV_FILE=$ENVFILE bash $HERE/start-glance.sh $GLANCE_PORT_GUESS"

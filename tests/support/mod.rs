@@ -22,6 +22,15 @@
 //! compiler and Python headers, a reachable PyPI) every test returns early
 //! and says so on stderr, past the test harness's output capture: never a
 //! silent skip. Any other launcher failure fails every test with its output.
+//!
+//! [`keystone_lab`] does the same for a real Keystone and a second Glance
+//! behind keystonemiddleware's auth_token pointing at it
+//! (`tests/lab/start-keystone.sh`, then `GLANCE_AUTH=keystone
+//! start-glance.sh`), one pair per test binary, in the same venv. Knobs:
+//! `KEYSTONE_LAB_ENV` (a running Keystone lab's `keystone.env`) together
+//! with `GLANCE_KEYSTONE_ENDPOINT` (a Glance validating tokens against it)
+//! use those instead; `GLANCE_VENV`, `GLANCE_LAB_REQUIRED` and
+//! `GLANCE_LAB_KEEP` apply as above.
 
 #![allow(dead_code)] // each test binary uses its own part of this module
 
@@ -101,9 +110,9 @@ impl Lab {
     }
 }
 
-/// What starting the lab came to, decided once per test binary.
-enum Outcome {
-    Ready(Lab),
+/// What starting a lab came to, decided once per test binary.
+enum Outcome<T> {
+    Ready(T),
     /// A prerequisite is missing: tests skip, saying why.
     Skip(String),
     /// The launcher failed: tests fail, showing why.
@@ -117,18 +126,22 @@ enum Outcome {
 /// let Some(lab) = support::lab() else { return };
 /// ```
 pub fn lab() -> Option<&'static Lab> {
-    static OUTCOME: OnceLock<Outcome> = OnceLock::new();
-    match OUTCOME.get_or_init(start) {
+    static OUTCOME: OnceLock<Outcome<Lab>> = OnceLock::new();
+    ready(OUTCOME.get_or_init(start), "Glance")
+}
+
+fn ready<'a, T>(outcome: &'a Outcome<T>, what: &str) -> Option<&'a T> {
+    match outcome {
         Outcome::Ready(lab) => Some(lab),
         Outcome::Skip(_) => {
             let test = std::thread::current()
                 .name()
                 .unwrap_or("a test")
                 .to_string();
-            say(&format!("SKIPPED {test} (no Glance: see the reason above)"));
+            say(&format!("SKIPPED {test} (no {what}: see the reason above)"));
             None
         }
-        Outcome::Fail(message) => panic!("could not start a Glance lab:\n{message}"),
+        Outcome::Fail(message) => panic!("could not start a {what} lab:\n{message}"),
     }
 }
 
@@ -138,7 +151,7 @@ pub fn say(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "glance lab: {line}");
 }
 
-fn start() -> Outcome {
+fn start() -> Outcome<Lab> {
     if let Some(endpoint) = non_empty_var("GLANCE_ENDPOINT") {
         say(&format!(
             "using the running Glance at {endpoint} (GLANCE_ENDPOINT)"
@@ -151,14 +164,18 @@ fn start() -> Outcome {
             dir: non_empty_var("GLANCE_LAB").map(PathBuf::from),
         });
     }
-    let outcome = launch();
+    required(launch(), "Glance")
+}
+
+/// A skip becomes a failure with `GLANCE_LAB_REQUIRED=1`, and is announced.
+fn required<T>(outcome: Outcome<T>, what: &str) -> Outcome<T> {
     match outcome {
         Outcome::Skip(reason) if non_empty_var("GLANCE_LAB_REQUIRED").as_deref() == Some("1") => {
             Outcome::Fail(format!("{reason} (and GLANCE_LAB_REQUIRED=1)"))
         }
         Outcome::Skip(reason) => {
             say(&format!(
-                "the tests that need a real Glance are SKIPPED: {reason}"
+                "the tests that need a real {what} are SKIPPED: {reason}"
             ));
             Outcome::Skip(reason)
         }
@@ -166,13 +183,67 @@ fn start() -> Outcome {
     }
 }
 
-/// Runs the launcher (up to three times, should another program take the
-/// free port first) and reads the env file it writes.
-fn launch() -> Outcome {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let script = manifest.join("tests/lab/start-glance.sh");
+/// How one run of a start script ended, when it did not start its service.
+enum Launch {
+    /// Exit 3: a prerequisite is missing.
+    Skip(String),
+    /// Another program took the port first: worth another try.
+    Busy(String),
+    Failed(String),
+}
+
+/// Runs `script PORT` with `env` set and `unset` removed; `Ok` once the
+/// service is up. `logs` is named in the failure message.
+fn run_launcher(
+    script: &Path,
+    port: u16,
+    env: &[(&str, &std::ffi::OsStr)],
+    unset: &[&str],
+    logs: &Path,
+) -> Result<(), Launch> {
+    let mut command = Command::new("bash");
+    command
+        .arg(script)
+        .arg(port.to_string())
+        .stdin(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    for key in unset {
+        command.env_remove(key);
+    }
+    let output = command
+        .output()
+        .map_err(|e| Launch::Skip(format!("cannot run bash {}: {e}", script.display())))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    match output.status.code() {
+        Some(0) => Ok(()),
+        Some(3) => {
+            let reason = stderr.lines().rev().find(|l| !l.trim().is_empty());
+            Err(Launch::Skip(
+                reason.unwrap_or("a prerequisite is missing").to_string(),
+            ))
+        }
+        _ => {
+            let message = format!(
+                "{} exited with {} (logs kept in {})\n{stdout}{stderr}",
+                script.display(),
+                output.status,
+                logs.display()
+            );
+            if stderr.contains("already listens") {
+                Err(Launch::Busy(message))
+            } else {
+                Err(Launch::Failed(message))
+            }
+        }
+    }
+}
+
+/// The venv shared by every lab of this checkout.
+fn venv() -> PathBuf {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let dir = tmp.join(format!("glance-lab-{}", std::process::id()));
     let venv = non_empty_var("GLANCE_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| tmp.join("glance-venv"));
@@ -182,7 +253,23 @@ fn launch() -> Outcome {
             venv.display()
         ));
     }
+    venv
+}
+
+fn cleanup_flag() -> &'static std::ffi::OsStr {
     let keep = non_empty_var("GLANCE_LAB_KEEP").as_deref() == Some("1");
+    std::ffi::OsStr::new(if keep { "0" } else { "1" })
+}
+
+/// Runs the launcher (up to three times, should another program take the
+/// free port first) and reads the env file it writes.
+fn launch() -> Outcome<Lab> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = manifest.join("tests/lab/start-glance.sh");
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let dir = tmp.join(format!("glance-lab-{}", std::process::id()));
+    let venv = venv();
+    let owner = std::process::id().to_string();
     let started = std::time::Instant::now();
     let mut last = String::new();
     for _ in 0..3 {
@@ -190,41 +277,21 @@ fn launch() -> Outcome {
             Ok(port) => port,
             Err(e) => return Outcome::Fail(format!("no free port on 127.0.0.1: {e}")),
         };
-        let output = Command::new("bash")
-            .arg(&script)
-            .arg(port.to_string())
-            .env("GLANCE_LAB", &dir)
-            .env("GLANCE_VENV", &venv)
-            .env("GLANCE_LAB_OWNER_PID", std::process::id().to_string())
-            .env("GLANCE_LAB_CLEANUP", if keep { "0" } else { "1" })
-            .env_remove("GLANCE_AUTH")
-            .env_remove("GLANCE_PORT")
-            .stdin(Stdio::null())
-            .output();
-        let output = match output {
-            Ok(output) => output,
-            Err(e) => return Outcome::Skip(format!("cannot run bash {}: {e}", script.display())),
-        };
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        match output.status.code() {
-            Some(0) => return read_env_file(&dir.join("glance.env"), started.elapsed()),
-            Some(3) => {
-                let reason = stderr.lines().rev().find(|l| !l.trim().is_empty());
+        let env = [
+            ("GLANCE_LAB", dir.as_os_str()),
+            ("GLANCE_VENV", venv.as_os_str()),
+            ("GLANCE_LAB_OWNER_PID", owner.as_ref()),
+            ("GLANCE_LAB_CLEANUP", cleanup_flag()),
+        ];
+        let unset = ["GLANCE_AUTH", "GLANCE_PORT"];
+        match run_launcher(&script, port, &env, &unset, &dir.join("log")) {
+            Ok(()) => return read_env_file(&dir.join("glance.env"), started.elapsed()),
+            Err(Launch::Skip(reason)) => {
                 let _ = std::fs::remove_dir_all(&dir);
-                return Outcome::Skip(reason.unwrap_or("a prerequisite is missing").to_string());
+                return Outcome::Skip(reason);
             }
-            _ => {
-                last = format!(
-                    "{} exited with {} (logs kept in {})\n{stdout}{stderr}",
-                    script.display(),
-                    output.status,
-                    dir.join("log").display()
-                );
-                if !stderr.contains("already listens") {
-                    break;
-                }
-            }
+            Err(Launch::Busy(message)) => last = message,
+            Err(Launch::Failed(message)) => return Outcome::Fail(message),
         }
     }
     Outcome::Fail(last)
@@ -235,7 +302,7 @@ fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-fn read_env_file(path: &Path, took: std::time::Duration) -> Outcome {
+fn read_env_file(path: &Path, took: std::time::Duration) -> Outcome<Lab> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) => return Outcome::Fail(format!("reading {}: {e}", path.display())),
@@ -266,4 +333,219 @@ fn read_env_file(path: &Path, took: std::time::Duration) -> Outcome {
 
 fn non_empty_var(name: &str) -> Option<String> {
     env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// A running Keystone and a Glance that validates tokens against it.
+#[derive(Debug)]
+pub struct KeystoneLab {
+    /// The Keystone-backed Glance.
+    pub glance: Lab,
+    /// The entries of the lab's `keystone.env`: `OS_*` of user demo on
+    /// project demo, the `KEYSTONE_*` ids, names and lab secrets.
+    pub vars: Vec<(String, String)>,
+}
+
+impl KeystoneLab {
+    /// A `keystone.env` entry; panics naming it when it is missing.
+    pub fn var(&self, key: &str) -> String {
+        self.vars
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("keystone.env has no {key}"))
+    }
+
+    /// The `OS_*` variables of user demo, as a lookup for `Config::apply_os_vars`.
+    pub fn os_vars(&self) -> impl Fn(&str) -> Option<String> + '_ {
+        |name| {
+            self.vars
+                .iter()
+                .find(|(k, _)| k.starts_with("OS_") && k == name)
+                .map(|(_, v)| v.clone())
+        }
+    }
+
+    /// A configuration with `auth` and no server, so the image API comes
+    /// from the catalog (the lab's interface and region), kept in order, with
+    /// a short pause between retries.
+    pub fn config(&self, auth: glance_client::Auth) -> Config {
+        Config {
+            auth,
+            shuffle_servers: false,
+            retry_delay: std::time::Duration::from_millis(100),
+            valid_interfaces: vec![self.var("OS_INTERFACE")],
+            region_name: Some(self.var("OS_REGION_NAME")),
+            ..Config::default()
+        }
+    }
+
+    /// User demo's password login on project demo, both by name.
+    pub fn demo_password(&self) -> glance_client::auth::Password {
+        use glance_client::auth::{Domain, Password, Project, User};
+        Password::new(
+            self.var("OS_AUTH_URL"),
+            User::name(
+                self.var("OS_USERNAME"),
+                Domain::name(self.var("OS_USER_DOMAIN_NAME")),
+            ),
+            self.var("OS_PASSWORD"),
+        )
+        .with_project(Project::name(
+            self.var("OS_PROJECT_NAME"),
+            Domain::name(self.var("OS_PROJECT_DOMAIN_NAME")),
+        ))
+    }
+}
+
+/// The test binary's Keystone and Keystone-backed Glance, started on first
+/// use; `None` (after saying so on stderr) when the tests must be skipped.
+/// Panics when a launcher failed.
+pub fn keystone_lab() -> Option<&'static KeystoneLab> {
+    static OUTCOME: OnceLock<Outcome<KeystoneLab>> = OnceLock::new();
+    ready(OUTCOME.get_or_init(start_keystone), "Keystone")
+}
+
+fn start_keystone() -> Outcome<KeystoneLab> {
+    if let (Some(env_file), Some(endpoint)) = (
+        non_empty_var("KEYSTONE_LAB_ENV"),
+        non_empty_var("GLANCE_KEYSTONE_ENDPOINT"),
+    ) {
+        say(&format!(
+            "using the running Keystone of {env_file} (KEYSTONE_LAB_ENV) and the Glance \
+             at {endpoint} (GLANCE_KEYSTONE_ENDPOINT)"
+        ));
+        return match read_vars(Path::new(&env_file)) {
+            Ok(vars) => Outcome::Ready(KeystoneLab {
+                glance: Lab {
+                    endpoint: endpoint.trim_end_matches('/').to_string(),
+                    store_dir: None,
+                    fs_id: None,
+                    venv: None,
+                    dir: None,
+                },
+                vars,
+            }),
+            Err(e) => Outcome::Fail(e),
+        };
+    }
+    required(launch_keystone(), "Keystone")
+}
+
+fn read_vars(path: &Path) -> Result<Vec<(String, String)>, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    Ok(text
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect())
+}
+
+/// Starts Keystone (its catalog naming the port Glance will take), then a
+/// Glance with `GLANCE_AUTH=keystone`; up to three times, should another
+/// program take a port first.
+fn launch_keystone() -> Outcome<KeystoneLab> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lab_scripts = manifest.join("tests/lab");
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let pid = std::process::id();
+    let ks_dir = tmp.join(format!("keystone-lab-{pid}"));
+    let glance_dir = tmp.join(format!("glance-keystone-lab-{pid}"));
+    let ks_env = ks_dir.join("keystone.env");
+    let venv = venv();
+    let owner = pid.to_string();
+    let started = std::time::Instant::now();
+    let stop_keystone = || {
+        let _ = Command::new("bash")
+            .arg(lab_scripts.join("stop-keystone.sh"))
+            .arg("--remove-lab")
+            .env("KEYSTONE_LAB", &ks_dir)
+            .stdin(Stdio::null())
+            .output();
+    };
+    let mut last = String::new();
+    for _ in 0..3 {
+        let ports = TcpListener::bind("127.0.0.1:0")
+            .and_then(|a| Ok((a.local_addr()?.port(), TcpListener::bind("127.0.0.1:0")?)))
+            .and_then(|(ks, b)| Ok((ks, b.local_addr()?.port())));
+        let (ks_port, glance_port) = match ports {
+            Ok(ports) => ports,
+            Err(e) => return Outcome::Fail(format!("no free port on 127.0.0.1: {e}")),
+        };
+        let glance_url = format!("http://127.0.0.1:{glance_port}");
+        let env = [
+            ("KEYSTONE_LAB", ks_dir.as_os_str()),
+            ("KEYSTONE_VENV", venv.as_os_str()),
+            ("GLANCE_URL", glance_url.as_ref()),
+            ("KEYSTONE_LAB_OWNER_PID", owner.as_ref()),
+            ("KEYSTONE_LAB_CLEANUP", cleanup_flag()),
+        ];
+        let unset = [
+            "KEYSTONE_RESET",
+            "KEYSTONE_TOKEN_EXPIRATION",
+            "KEYSTONE_REGION",
+        ];
+        let script = lab_scripts.join("start-keystone.sh");
+        match run_launcher(&script, ks_port, &env, &unset, &ks_dir.join("log")) {
+            Ok(()) => {}
+            Err(Launch::Skip(reason)) => {
+                let _ = std::fs::remove_dir_all(&ks_dir);
+                return Outcome::Skip(reason);
+            }
+            Err(Launch::Busy(message)) => {
+                last = message;
+                continue;
+            }
+            Err(Launch::Failed(message)) => return Outcome::Fail(message),
+        }
+        let env = [
+            ("GLANCE_LAB", glance_dir.as_os_str()),
+            ("GLANCE_VENV", venv.as_os_str()),
+            ("GLANCE_AUTH", "keystone".as_ref()),
+            ("KEYSTONE_ENV_FILE", ks_env.as_os_str()),
+            ("GLANCE_LAB_OWNER_PID", owner.as_ref()),
+            ("GLANCE_LAB_CLEANUP", cleanup_flag()),
+        ];
+        // start-glance.sh prefers these to the env file's.
+        let unset = [
+            "GLANCE_PORT",
+            "KEYSTONE_URL",
+            "KEYSTONE_GLANCE_USERNAME",
+            "KEYSTONE_GLANCE_PASSWORD",
+            "KEYSTONE_GLANCE_PROJECT_NAME",
+            "OS_REGION_NAME",
+        ];
+        let script = lab_scripts.join("start-glance.sh");
+        match run_launcher(&script, glance_port, &env, &unset, &glance_dir.join("log")) {
+            Ok(()) => {}
+            Err(Launch::Skip(reason)) => {
+                stop_keystone();
+                return Outcome::Skip(reason);
+            }
+            Err(Launch::Busy(message)) => {
+                stop_keystone();
+                last = message;
+                continue;
+            }
+            Err(Launch::Failed(message)) => return Outcome::Fail(message),
+        }
+        let vars = match read_vars(&ks_env) {
+            Ok(vars) => vars,
+            Err(e) => return Outcome::Fail(e),
+        };
+        let Outcome::Ready(glance) =
+            read_env_file(&glance_dir.join("glance.env"), started.elapsed())
+        else {
+            return Outcome::Fail(format!("{} is unreadable", glance_dir.display()));
+        };
+        say(&format!(
+            "Keystone is up at {} (lab {})",
+            vars.iter()
+                .find(|(k, _)| k == "KEYSTONE_URL")
+                .map_or("?", |(_, v)| v.as_str()),
+            ks_dir.display()
+        ));
+        return Outcome::Ready(KeystoneLab { glance, vars });
+    }
+    Outcome::Fail(last)
 }

@@ -2,8 +2,8 @@
 
 use std::io::Read;
 
-use glance_client::{Error, http, v1};
-use httptest::responders::status_code;
+use glance_client::{DownloadOptions, Error, http, v1};
+use httptest::responders::{ResponseBuilder, status_code};
 use serde_json::json;
 
 use super::harness::*;
@@ -136,4 +136,90 @@ fn errors_keep_their_meaning() {
     );
     let e = client.delete_image(ID).unwrap_err();
     assert_eq!(e.status(), Some(300), "a server without v1: {e:?}");
+}
+
+/// HEAD metadata of an image holding `data`, as a v1 server sends it.
+fn meta_for(data: &[u8]) -> Vec<(&'static str, String)> {
+    use md5::{Digest, Md5};
+    let sum: String = Md5::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    HEAD_META
+        .iter()
+        .map(|(k, v)| match *k {
+            "X-Image-Meta-Checksum" => (*k, sum.clone()),
+            "X-Image-Meta-Size" => (*k, data.len().to_string()),
+            _ => (*k, v.to_string()),
+        })
+        .collect()
+}
+
+fn data_answer(
+    data: &'static [u8],
+    meta: &[(&'static str, String)],
+) -> ResponseBuilder<&'static [u8]> {
+    let mut answer = status_code(200).insert_header("content-type", "application/octet-stream");
+    for (k, v) in meta {
+        answer = answer.insert_header(*k, v.as_str());
+    }
+    answer.body(data)
+}
+
+#[test]
+fn a_verified_download_checks_the_v1_checksum() {
+    static DATA: &[u8] = b"v1 image bytes, verified with md5";
+    let meta = meta_for(DATA);
+    let borrowed: Vec<(&str, &str)> = meta.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let wire = Wire::new(vec![
+        Box::new(head_answer(&borrowed)),
+        Box::new(data_answer(DATA, &meta)),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("image");
+    let report = wire
+        .client()
+        .download(ID, &dest, DownloadOptions::default())
+        .unwrap();
+    assert_eq!(std::fs::read(&dest).unwrap(), DATA);
+    assert_eq!(report.verified, ["md5"]);
+    assert_eq!(report.bytes, DATA.len() as u64);
+    let seen = wire.seen();
+    assert_eq!(
+        seen.iter()
+            .map(|s| (s.method.as_str(), s.target.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("HEAD", format!("/v1/images/{ID}").as_str()),
+            ("GET", format!("/v1/images/{ID}").as_str())
+        ]
+    );
+}
+
+#[test]
+fn a_corrupt_v1_download_is_refused_and_leaves_no_file() {
+    static DATA: &[u8] = b"the real bytes";
+    static CORRUPT: &[u8] = b"the r3al bytes";
+    let meta = meta_for(DATA);
+    let borrowed: Vec<(&str, &str)> = meta.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let wire = Wire::new(vec![
+        Box::new(head_answer(&borrowed)),
+        Box::new(data_answer(CORRUPT, &meta)),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let err = wire
+        .client()
+        .download(ID, dir.path().join("image"), DownloadOptions::default())
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::ChecksumMismatch {
+                algorithm: "md5",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

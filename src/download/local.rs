@@ -1,0 +1,179 @@
+//! The local short-circuit: an image whose `file://` location is on a
+//! filesystem mounted here is copied from it instead of over HTTP (Nova's
+//! file download handler, with the path checks it lacked).
+//!
+//! A location is used only when `file` is an allowed direct-URL scheme, it
+//! maps through [`Location::local_path`], and the mapped path, after
+//! resolving symlinks, is a regular file inside the local mountpoint whose
+//! size is the image's. The copy goes through the kernel (`copy_file_range`,
+//! as `std::io::copy` does between files, so an NFS mount can copy on the
+//! server) in chunks; each chunk is read back from the temporary file and
+//! hashed on the hashing threads, so what is verified is what was written.
+//! Any refusal or failure is returned as a reason; the caller logs it and
+//! falls back to HTTP.
+
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::ops::ControlFlow;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+
+use super::Progress;
+use super::staged::Staged;
+use super::verify::{BUFFER, Check, Pipe};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::image::{Image, Location};
+
+/// Bytes copied by one `copy_file_range` round before they are hashed.
+const CHUNK: u64 = 8 * 1024 * 1024;
+
+/// A local file that passed every check.
+pub(super) struct Candidate {
+    pub(super) path: PathBuf,
+    file: File,
+}
+
+/// Every local candidate for the image, in location order (the first
+/// usable one wins); each refusal comes as its reason. Empty when `file`
+/// is not an allowed direct-URL scheme.
+pub(super) fn candidates(image: &Image, config: &Config) -> Vec<Result<Candidate, String>> {
+    if !config
+        .allowed_direct_url_schemes
+        .iter()
+        .any(|s| s.trim().eq_ignore_ascii_case("file"))
+    {
+        return Vec::new();
+    }
+    let mut locations: Vec<Location> = image
+        .locations
+        .iter()
+        .filter(|l| is_file_url(&l.url))
+        .cloned()
+        .collect();
+    if let Some(direct) = image.direct_url.as_deref()
+        && is_file_url(direct)
+        && !locations.iter().any(|l| l.url == direct)
+    {
+        locations.push(Location {
+            url: direct.to_string(),
+            metadata: Default::default(),
+        });
+    }
+    locations
+        .iter()
+        .map(|l| check(l, image, config).map_err(|why| format!("{}: {why}", l.url)))
+        .collect()
+}
+
+fn is_file_url(url: &str) -> bool {
+    url.get(..5)
+        .is_some_and(|s| s.eq_ignore_ascii_case("file:"))
+}
+
+/// Maps a location and checks the file it names.
+fn check(location: &Location, image: &Image, config: &Config) -> Result<Candidate, String> {
+    let mapped = location.local_path(&config.filesystems)?;
+    let resolved = fs::canonicalize(&mapped).map_err(|e| format!("{}: {e}", mapped.display()))?;
+    if !config.filesystems.is_empty() {
+        // local_path found the filesystem by id; find it again for its mountpoint.
+        let id = location.metadata_str("id").unwrap_or_default();
+        let mount = config
+            .filesystems
+            .iter()
+            .find(|fs| fs.id == id)
+            .map(|fs| fs.mountpoint.as_path())
+            .ok_or("no filesystem for the location's id")?;
+        let mount =
+            fs::canonicalize(mount).map_err(|e| format!("mountpoint {}: {e}", mount.display()))?;
+        if !resolved.starts_with(&mount) {
+            return Err(format!(
+                "{} resolves to {}, outside the mountpoint {}",
+                mapped.display(),
+                resolved.display(),
+                mount.display()
+            ));
+        }
+    }
+    // Checked before opening: opening a FIFO would block.
+    let meta = fs::metadata(&resolved).map_err(|e| format!("{}: {e}", resolved.display()))?;
+    if !meta.is_file() {
+        return Err(format!("{} is not a regular file", resolved.display()));
+    }
+    let file = File::open(&resolved).map_err(|e| format!("{}: {e}", resolved.display()))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("{}: {e}", resolved.display()))?;
+    if !meta.is_file() {
+        return Err(format!("{} is not a regular file", resolved.display()));
+    }
+    if let Some(size) = image.size
+        && meta.len() != size
+    {
+        return Err(format!(
+            "{} has {} bytes, the image {size}",
+            resolved.display(),
+            meta.len()
+        ));
+    }
+    Ok(Candidate {
+        path: resolved,
+        file,
+    })
+}
+
+/// Copies a candidate into the temporary file and verifies it. Returns the
+/// bytes copied and the algorithms verified; on any failure the caller
+/// empties the temporary file and goes on.
+pub(super) fn copy(
+    candidate: &mut Candidate,
+    staged: &mut Staged,
+    checks: &[Check],
+    progress: &mut Progress<'_>,
+    total: Option<u64>,
+) -> Result<(u64, Vec<&'static str>)> {
+    std::thread::scope(|scope| {
+        let mut pipe = Pipe::start(scope, checks);
+        let mut done = 0u64;
+        loop {
+            let copied = io::copy(&mut (&candidate.file).take(CHUNK), &mut &*staged.file())
+                .map_err(|e| {
+                    Error::io(
+                        format!(
+                            "copying {} to {}",
+                            candidate.path.display(),
+                            staged.path().display()
+                        ),
+                        e,
+                    )
+                })?;
+            if copied == 0 {
+                break;
+            }
+            hash_back(staged, &mut pipe, done, copied)?;
+            done += copied;
+            if let ControlFlow::Break(()) = progress.report(done, total) {
+                return Err(Error::Cancelled);
+            }
+        }
+        let verified = pipe.finish()?;
+        Ok((done, verified))
+    })
+}
+
+/// Reads `len` bytes at `offset` back from the temporary file into the
+/// hashing pipe.
+fn hash_back(staged: &mut Staged, pipe: &mut Pipe<'_>, offset: u64, len: u64) -> Result<()> {
+    let file = staged.file();
+    let mut at = offset;
+    let end = offset + len;
+    while at < end {
+        let mut buffer = pipe.buffer()?;
+        let want = (end - at).min(BUFFER as u64) as usize;
+        file.read_exact_at(&mut buffer[..want], at)
+            .map_err(|e| Error::io("reading back the copied image", e))?;
+        at += want as u64;
+        pipe.hash(buffer, want)?;
+    }
+    Ok(())
+}

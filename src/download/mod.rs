@@ -1,0 +1,305 @@
+//! The verified downloader: [`Client::download`] to a file and
+//! [`Client::download_to`] into any writer.
+//!
+//! A download to a file goes, in order:
+//! 1. the destination is checked and a temporary file is created beside it
+//!    (`staged`), before any request;
+//! 2. the image record is read (`GET /v2/images/{id}`, v1 `HEAD`) for its
+//!    size and checksums, and the checks are chosen (`verify`);
+//! 3. when allowed, each `file://` location that maps to a local mount is
+//!    tried (`local`): copied by the kernel, read back, verified; any
+//!    refusal or failure is logged and the next source is tried;
+//! 4. otherwise the data comes over HTTP (`http`), verified while it streams,
+//!    resumed with `Range` when the connection breaks off;
+//! 5. the verified file is fsynced, renamed over the destination and the
+//!    directory fsynced. Every failure before that removes the temporary
+//!    file and leaves an existing destination untouched.
+
+mod http;
+mod local;
+mod location;
+mod staged;
+mod verify;
+
+use std::fmt;
+use std::io::Write;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use crate::client::Client;
+use crate::config::ApiVersion;
+use crate::error::Result;
+
+/// How a download behaves. `Default` is what most callers want: fsync,
+/// local copies allowed (when the configuration maps a file store), images
+/// without a checksum accepted as unverified, up to 5 resumes.
+///
+/// ```
+/// use std::ops::ControlFlow;
+/// use glance_client::DownloadOptions;
+///
+/// let options = DownloadOptions {
+///     progress: Some(Box::new(|done, total| {
+///         eprintln!("{done} of {total:?} bytes");
+///         ControlFlow::Continue(())
+///     })),
+///     require_checksum: true,
+///     ..DownloadOptions::default()
+/// };
+/// # let _ = options;
+/// ```
+pub struct DownloadOptions<'a> {
+    /// Called after each piece of data with the bytes done and the total,
+    /// when known; returning `ControlFlow::Break(())` stops the download
+    /// with [`Error::Cancelled`](crate::Error::Cancelled) (nothing is published).
+    #[allow(clippy::type_complexity)] // spelled out so the docs show the callback's signature
+    pub progress: Option<Box<dyn FnMut(u64, Option<u64>) -> ControlFlow<()> + 'a>>,
+    /// fsync the file before the rename and the directory after it (default
+    /// `true`). Without it a crash soon after may leave an empty or missing file.
+    pub fsync: bool,
+    /// Copy from a locally mounted file store when the image's locations
+    /// allow it (default `true`; it also needs `file` in
+    /// [`Config::allowed_direct_url_schemes`](crate::Config::allowed_direct_url_schemes)).
+    pub allow_local: bool,
+    /// Fail with [`Error::NoChecksum`](crate::Error::NoChecksum) rather than
+    /// accept data nothing can verify (default `false`: such a download is
+    /// reported with an empty [`DownloadReport::verified`]).
+    pub require_checksum: bool,
+    /// When the image's `os_hash_algo` is one this crate cannot compute,
+    /// verify its MD5 `checksum` instead of failing with
+    /// [`Error::UnsupportedChecksum`](crate::Error::UnsupportedChecksum) (default `false`).
+    pub allow_md5_fallback: bool,
+    /// Verify every checksum the image carries (the secure hash and MD5),
+    /// not only the strongest (default `false`; each extra hash costs a core's worth
+    /// of throughput on a fast link).
+    pub verify_all: bool,
+    /// How many times a body that breaks off is resumed (default 5).
+    pub max_resumes: u32,
+}
+
+impl Default for DownloadOptions<'_> {
+    fn default() -> Self {
+        DownloadOptions {
+            progress: None,
+            fsync: true,
+            allow_local: true,
+            require_checksum: false,
+            allow_md5_fallback: false,
+            verify_all: false,
+            max_resumes: 5,
+        }
+    }
+}
+
+impl fmt::Debug for DownloadOptions<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DownloadOptions")
+            .field("progress", &self.progress.as_ref().map(|_| "callback"))
+            .field("fsync", &self.fsync)
+            .field("allow_local", &self.allow_local)
+            .field("require_checksum", &self.require_checksum)
+            .field("allow_md5_fallback", &self.allow_md5_fallback)
+            .field("verify_all", &self.verify_all)
+            .field("max_resumes", &self.max_resumes)
+            .finish()
+    }
+}
+
+/// Where the data of a download came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DownloadSource {
+    /// Over HTTP; `server` is the api server that sent the last bytes.
+    Http {
+        /// Base URL of the server.
+        server: String,
+    },
+    /// Copied from a locally mounted file store.
+    Local {
+        /// The file read, after resolving symlinks.
+        path: PathBuf,
+    },
+}
+
+/// What a finished download did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DownloadReport {
+    /// The file written ([`Client::download`]); `None` for [`Client::download_to`].
+    pub path: Option<PathBuf>,
+    /// Bytes of image data delivered.
+    pub bytes: u64,
+    /// Where the data came from.
+    pub source: DownloadSource,
+    /// The algorithms the data was verified with, strongest first
+    /// (`sha512`, `md5`, ...); empty when the image had no checksum.
+    pub verified: Vec<&'static str>,
+    /// How many times the HTTP body was resumed after breaking off.
+    pub resumes: u32,
+    /// Why each local location that was considered was not used (also
+    /// logged at `info`); empty when none was tried or the first one served.
+    pub local_refusals: Vec<String>,
+}
+
+/// The caller's progress callback, if any.
+#[allow(clippy::type_complexity)]
+pub(crate) struct Progress<'a>(Option<Box<dyn FnMut(u64, Option<u64>) -> ControlFlow<()> + 'a>>);
+
+impl Progress<'_> {
+    pub(crate) fn report(&mut self, done: u64, total: Option<u64>) -> ControlFlow<()> {
+        match &mut self.0 {
+            Some(callback) => callback(done, total),
+            None => ControlFlow::Continue(()),
+        }
+    }
+}
+
+impl Client {
+    /// Downloads an image to `dest`, verified and atomically.
+    ///
+    /// The data is written to a temporary file beside `dest`, verified
+    /// while it arrives (the image's `os_hash_value` when its algorithm is
+    /// sha256, sha384 or sha512, else its MD5 `checksum`, else the answer's
+    /// `Content-MD5`), its size checked, then renamed over `dest`. On any
+    /// error the temporary file is removed and an existing `dest` is left
+    /// as it was. A body that breaks off is resumed with `Range` (see
+    /// [`DownloadOptions::max_resumes`]). When the configuration allows
+    /// `file` direct URLs and maps the image's store (`[image_file_url]`),
+    /// the data is copied from the local mount instead, verified the same
+    /// way; if that fails for any reason, HTTP is used.
+    ///
+    /// ```no_run
+    /// use glance_client::{Client, Config, DownloadOptions, DownloadSource};
+    ///
+    /// let client = Client::new(Config::for_server("http://127.0.0.1:9292"))?;
+    /// let report = client.download("0c6a0b7e-1d1e-4f0e-9d8b-0e2b1c3d4e5f", "/var/tmp/image.raw",
+    ///                              DownloadOptions::default())?;
+    /// println!("{} bytes, verified with {:?}", report.bytes, report.verified);
+    /// if let DownloadSource::Local { path } = &report.source {
+    ///     println!("copied from {}", path.display());
+    /// }
+    /// # Ok::<(), glance_client::Error>(())
+    /// ```
+    pub fn download(
+        &self,
+        id: &str,
+        dest: impl AsRef<Path>,
+        options: DownloadOptions<'_>,
+    ) -> Result<DownloadReport> {
+        let dest = dest.as_ref();
+        let mut staged = staged::Staged::create(dest)?;
+        let image = self.image(id)?;
+        let checks = verify::plan(&image, options.verify_all, options.allow_md5_fallback)?;
+        let mut progress = Progress(options.progress);
+        let mut refusals = Vec::new();
+        let local_allowed = options.allow_local && self.config().api_version == ApiVersion::V2;
+        if local_allowed && checks.is_empty() && options.require_checksum {
+            refusals.push("no checksum to verify a local copy with".to_string());
+        } else if local_allowed {
+            for candidate in local::candidates(&image, self.config()) {
+                let mut candidate = match candidate {
+                    Ok(c) => c,
+                    Err(why) => {
+                        log::info!("image {id}: not copied locally: {why}");
+                        refusals.push(why);
+                        continue;
+                    }
+                };
+                match local::copy(
+                    &mut candidate,
+                    &mut staged,
+                    &checks,
+                    &mut progress,
+                    image.size,
+                ) {
+                    Ok((bytes, verified)) => {
+                        let path = staged.publish(options.fsync)?;
+                        log::debug!(
+                            "image {id}: copied from {} ({bytes} bytes)",
+                            candidate.path.display()
+                        );
+                        return Ok(DownloadReport {
+                            path: Some(path),
+                            bytes,
+                            source: DownloadSource::Local {
+                                path: candidate.path,
+                            },
+                            verified,
+                            resumes: 0,
+                            local_refusals: refusals,
+                        });
+                    }
+                    Err(crate::Error::Cancelled) => return Err(crate::Error::Cancelled),
+                    Err(e) => {
+                        let why = format!("{}: {e}", candidate.path.display());
+                        log::warn!("image {id}: local copy failed, using HTTP: {why}");
+                        refusals.push(why);
+                        staged.restart()?;
+                    }
+                }
+            }
+        }
+        let fetched = http::fetch(
+            self,
+            &image,
+            checks,
+            &mut staged,
+            http::Fetch {
+                require_checksum: options.require_checksum,
+                max_resumes: options.max_resumes,
+                progress: &mut progress,
+            },
+        )?;
+        let path = staged.publish(options.fsync)?;
+        Ok(DownloadReport {
+            path: Some(path),
+            bytes: fetched.bytes,
+            source: DownloadSource::Http {
+                server: fetched.server,
+            },
+            verified: fetched.verified,
+            resumes: fetched.resumes,
+            local_refusals: refusals,
+        })
+    }
+
+    /// Downloads an image into any writer, verified while it streams and
+    /// resumed like [`Client::download`].
+    ///
+    /// A writer cannot be taken back: when this returns an error (a checksum
+    /// mismatch, a cut that could not be resumed) `out` has already received
+    /// data that must not be used. Prefer [`Client::download`] for files.
+    /// Local copies are not used here (there would be nothing to fall back
+    /// from after a bad local copy), and `fsync` is the writer's business.
+    pub fn download_to(
+        &self,
+        id: &str,
+        out: &mut dyn Write,
+        options: DownloadOptions<'_>,
+    ) -> Result<DownloadReport> {
+        let image = self.image(id)?;
+        let checks = verify::plan(&image, options.verify_all, options.allow_md5_fallback)?;
+        let mut progress = Progress(options.progress);
+        let fetched = http::fetch(
+            self,
+            &image,
+            checks,
+            &mut http::Writer(out),
+            http::Fetch {
+                require_checksum: options.require_checksum,
+                max_resumes: options.max_resumes,
+                progress: &mut progress,
+            },
+        )?;
+        Ok(DownloadReport {
+            path: None,
+            bytes: fetched.bytes,
+            source: DownloadSource::Http {
+                server: fetched.server,
+            },
+            verified: fetched.verified,
+            resumes: fetched.resumes,
+            local_refusals: Vec::new(),
+        })
+    }
+}

@@ -1,0 +1,227 @@
+//! The temporary file a download is written to, beside its destination, and
+//! its publication by rename.
+//!
+//! The file is created with `create_new` in the destination's directory (so
+//! the rename is atomic and never crosses a filesystem), named
+//! `.NAME.PID-N.part`. Until [`Staged::publish`] succeeds, dropping it (an
+//! error, an early return, a panic unwinding) removes it; an existing
+//! destination file is never touched before the verified rename.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Error, Result};
+
+/// A download in progress on disk.
+#[derive(Debug)]
+pub(crate) struct Staged {
+    file: File,
+    path: PathBuf,
+    dest: PathBuf,
+    dir: PathBuf,
+    published: bool,
+}
+
+/// Distinguishes temporary files of one process.
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl Staged {
+    /// Checks the destination and creates the temporary file beside it.
+    pub(crate) fn create(dest: &Path) -> Result<Staged> {
+        let name = dest.file_name().ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "download destination {} does not name a file",
+                dest.display()
+            ))
+        })?;
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        match fs::metadata(&dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(Error::InvalidInput(format!(
+                    "download destination {}: {} is not a directory",
+                    dest.display(),
+                    dir.display()
+                )));
+            }
+            Err(e) => {
+                return Err(Error::io(
+                    format!("destination directory {}", dir.display()),
+                    e,
+                ));
+            }
+        }
+        if fs::metadata(dest).is_ok_and(|m| m.is_dir()) {
+            return Err(Error::InvalidInput(format!(
+                "download destination {} is a directory",
+                dest.display()
+            )));
+        }
+        let mut last = None;
+        for _ in 0..16 {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let mut tmp_name = std::ffi::OsString::from(".");
+            tmp_name.push(name);
+            tmp_name.push(format!(".{}-{n}.part", std::process::id()));
+            let path = dir.join(tmp_name);
+            match OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(file) => {
+                    return Ok(Staged {
+                        file,
+                        path,
+                        dest: dest.to_path_buf(),
+                        dir,
+                        published: false,
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+                Err(e) => {
+                    return Err(Error::io(
+                        format!("creating a temporary file in {}", dir.display()),
+                        e,
+                    ));
+                }
+            }
+        }
+        Err(Error::io(
+            format!("creating a temporary file in {}", dir.display()),
+            last.unwrap_or_else(|| io::Error::from(io::ErrorKind::AlreadyExists)),
+        ))
+    }
+
+    /// The open temporary file (readable and writable).
+    pub(crate) fn file(&mut self) -> &mut File {
+        &mut self.file
+    }
+
+    /// The temporary file's path.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Empties the file, for a download that starts over.
+    pub(crate) fn restart(&mut self) -> Result<()> {
+        self.file
+            .set_len(0)
+            .and_then(|_| self.file.seek(SeekFrom::Start(0)))
+            .map(|_| ())
+            .map_err(|e| Error::io(format!("truncating {}", self.path.display()), e))
+    }
+
+    /// Makes the verified file the destination: fsync (when asked), rename
+    /// over the destination, fsync the directory (when asked).
+    pub(crate) fn publish(mut self, fsync: bool) -> Result<PathBuf> {
+        if fsync {
+            self.file
+                .sync_all()
+                .map_err(|e| Error::io(format!("syncing {}", self.path.display()), e))?;
+        }
+        fs::rename(&self.path, &self.dest).map_err(|e| {
+            Error::io(
+                format!(
+                    "renaming {} to {}",
+                    self.path.display(),
+                    self.dest.display()
+                ),
+                e,
+            )
+        })?;
+        self.published = true;
+        if fsync {
+            File::open(&self.dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| Error::io(format!("syncing directory {}", self.dir.display()), e))?;
+        }
+        Ok(self.dest.clone())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.published
+            && let Err(e) = fs::remove_file(&self.path)
+            && e.kind() != io::ErrorKind::NotFound
+        {
+            log::warn!("could not remove {}: {e}", self.path.display());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn dropped_before_publish_leaves_nothing_and_keeps_the_destination() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("image.raw");
+        fs::write(&dest, b"old").unwrap();
+        {
+            let mut staged = Staged::create(&dest).unwrap();
+            staged.file().write_all(b"partial").unwrap();
+            assert_eq!(
+                entries(dir.path()).len(),
+                2,
+                "temporary file beside the destination"
+            );
+        }
+        assert_eq!(entries(dir.path()), ["image.raw"]);
+        assert_eq!(fs::read(&dest).unwrap(), b"old");
+    }
+
+    #[test]
+    fn publish_replaces_the_destination() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("image.raw");
+        fs::write(&dest, b"old").unwrap();
+        let mut staged = Staged::create(&dest).unwrap();
+        staged.file().write_all(b"xx").unwrap();
+        staged.restart().unwrap();
+        staged.file().write_all(b"new").unwrap();
+        assert_eq!(staged.publish(true).unwrap(), dest);
+        assert_eq!(entries(dir.path()), ["image.raw"]);
+        assert_eq!(fs::read(&dest).unwrap(), b"new");
+    }
+
+    #[test]
+    fn a_panic_removes_the_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("image.raw");
+        let result = std::panic::catch_unwind(|| {
+            let _staged = Staged::create(&dest).unwrap();
+            panic!("interrupted");
+        });
+        assert!(result.is_err());
+        assert!(entries(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn missing_directory_and_directory_destination_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no/such/dir/image.raw");
+        let e = Staged::create(&missing).unwrap_err();
+        assert!(e.to_string().contains("no/such/dir"), "{e}");
+        let e = Staged::create(dir.path()).unwrap_err();
+        assert!(e.to_string().contains("is a directory"), "{e}");
+    }
+}
