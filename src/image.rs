@@ -394,6 +394,25 @@ mod tests {
         assert!(!image.properties.contains_key("z"));
     }
 
+    /// Found by the `v2_image` fuzz target: serde_json's fast float parser
+    /// read `8.888e78` (this number as serialized) 1 ULP off, so the image
+    /// changed when serialized and parsed again (fixed with serde_json's
+    /// `float_roundtrip` feature).
+    #[test]
+    fn large_numbers_in_location_metadata_round_trip() {
+        let big = "8888000000000000000000000000000000000000000000000000000000000000000000901329252";
+        let json = format!(
+            r#"{{"id":"x","big":{big},"locations":[{{"url":"file:///a","metadata":{{"n":{big}}}}}]}}"#
+        );
+        let image: Image = serde_json::from_str(&json).unwrap();
+        let expected: f64 = big.parse().unwrap();
+        let n = image.locations[0].metadata["n"].as_f64();
+        assert_eq!(n, Some(expected), "metadata number misread");
+        assert_eq!(image.properties["big"].parse::<f64>().ok(), Some(expected));
+        let again: Image = serde_json::from_str(&serde_json::to_string(&image).unwrap()).unwrap();
+        assert_eq!(again, image, "serialized and parsed again");
+    }
+
     #[test]
     fn wrong_types_are_errors_naming_the_field() {
         for (json, field) in [
