@@ -21,6 +21,26 @@
 //! # Ok::<(), glance_client::Error>(())
 //! ```
 //!
+//! # Verified downloads
+//!
+//! [`Client::download`] writes an image to a file atomically: a temporary
+//! file beside the destination, hashed while the data streams (the image's
+//! `os_hash_value`, else its MD5), published by rename only once verified,
+//! resumed with `Range` when the connection drops, and copied from a locally
+//! mounted file store instead when [`Config::filesystems`] maps the image's
+//! location (Nova's `[image_file_url]`):
+//!
+//! ```no_run
+//! use glance_client::{Client, Config, DownloadOptions};
+//!
+//! let config = Config::from_file("/etc/nova/nova.conf")?;
+//! let client = Client::new(config)?;
+//! let report = client.download("0c6a0b7e-1d1e-4f0e-9d8b-0e2b1c3d4e5f", "/var/lib/images/base.raw",
+//!                              DownloadOptions::default())?;
+//! println!("{} bytes from {:?}, verified with {:?}", report.bytes, report.source, report.verified);
+//! # Ok::<(), glance_client::Error>(())
+//! ```
+//!
 //! # Authentication
 //!
 //! [`Auth::Token`] sends a given token; [`Auth::Password`] and
@@ -35,7 +55,8 @@
 //! request's method, URL, status and request id, and each Keystone login;
 //! `warn` shows failed attempts, a token the image API refused, and
 //! deprecated configuration. Headers and request bodies are never logged, so
-//! a token or password never reaches a log.
+//! a token or password never reaches a log. `info` says why a local copy was
+//! not used; `warn` also shows a download resumed or falling back to HTTP.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
