@@ -86,15 +86,7 @@ impl Client {
         size: Option<u64>,
     ) -> Result<Image> {
         self.require_v1("v1 update with data")?;
-        let current = if update.remove_properties.is_empty() {
-            None
-        } else {
-            v1::ImageMeta::for_update(update, Some(&BTreeMap::new()))?
-                .0
-                .to_headers()?;
-            Some(self.image(id)?.properties)
-        };
-        let (meta, purge) = v1::ImageMeta::for_update(update, current.as_ref())?;
+        let (meta, purge) = self.v1_update_meta(id, update)?;
         let request = v1::images::update_with_data(id, &meta, purge, size)?;
         let response = self.transport().send_payload(
             &request,
@@ -130,16 +122,7 @@ impl Client {
                 )
             }
             ApiVersion::V1 => {
-                let current = if update.remove_properties.is_empty() {
-                    None
-                } else {
-                    // Refuse what cannot be sent before making any request.
-                    v1::ImageMeta::for_update(update, Some(&BTreeMap::new()))?
-                        .0
-                        .to_headers()?;
-                    Some(self.image(id)?.properties)
-                };
-                let (meta, purge) = v1::ImageMeta::for_update(update, current.as_ref())?;
+                let (meta, purge) = self.v1_update_meta(id, update)?;
                 // Headers set absolute values, so a repeat gives the same image.
                 self.call(
                     v1::images::update(id, &meta, purge),
@@ -148,6 +131,22 @@ impl Client {
                 )
             }
         }
+    }
+
+    /// The v1 headers of `update` and whether to purge the properties not
+    /// in them. Removing properties costs a `HEAD` first: v1 can only drop
+    /// them by sending the whole remaining set.
+    fn v1_update_meta(&self, id: &str, update: &ImageUpdate) -> Result<(v1::ImageMeta, bool)> {
+        let current = if update.remove_properties.is_empty() {
+            None
+        } else {
+            // Refuse what cannot be sent before making any request.
+            v1::ImageMeta::for_update(update, Some(&BTreeMap::new()))?
+                .0
+                .to_headers()?;
+            Some(self.image(id)?.properties)
+        };
+        v1::ImageMeta::for_update(update, current.as_ref())
     }
 
     /// Deletes an image.
