@@ -85,3 +85,8 @@ pub use query::ListQuery;
 pub use stream::ImageStream;
 /// The `http` crate's request and response types, as used by the [`v1`] and [`v2`] wire code.
 pub use ureq::http;
+
+/// The README's examples, compiled as doc tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
