@@ -1,5 +1,5 @@
 //! The library's verified download in a few lines, and the benchmark's
-//! driver for "our library" (`tests/bench/run.sh`).
+//! driver for "our library" (`benches/run.sh`).
 //!
 //! ```sh
 //! cargo run --release --example download -- http://127.0.0.1:9292 IMAGE_ID /tmp/image.raw
