@@ -170,7 +170,12 @@ pub(super) fn fetch(
                     "image {id} changed during the download (Content-MD5 {a}, then {b})"
                 )));
             }
-            if next.offset() != received {
+            if next.offset() == received {
+                // The answer starts where the data stopped: nothing of it was
+                // received before, even if an earlier body that ignored the
+                // range was cut before catching up.
+                skip = 0;
+            } else {
                 // A full answer: the server did not honour the range.
                 log::warn!(
                     "image {id}: {} ignored the range request; starting over",

@@ -600,3 +600,82 @@ fn sha256_images_verify_with_sha256() {
         .unwrap();
     assert_eq!(report.verified, ["sha256"]);
 }
+
+/// The byte offset a ranged request asks for (0 without `Range`).
+fn range_from(seen: &Seen) -> usize {
+    seen.headers
+        .get("range")
+        .map(|r| {
+            r.trim_start_matches("bytes=")
+                .trim_end_matches('-')
+                .parse()
+                .unwrap()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_writer_gets_the_exact_bytes_after_an_ignored_range_then_an_honoured_one() {
+    // A body cut at 300 000; a server that ignores the range and is cut at
+    // 100 000 (before catching up); then a proper 206 from 300 000. The
+    // writer must get the image exactly, with or without a checksum to
+    // catch a mistake.
+    let data = sample(700_000, 19);
+    for with_checksum in [false, true] {
+        let mut json = image_json(&data, &[]);
+        let mut headers = octet_headers(&data);
+        if !with_checksum {
+            for k in ["checksum", "os_hash_algo", "os_hash_value"] {
+                json[k] = serde_json::Value::Null;
+            }
+            headers.retain(|(k, _)| k != "Content-MD5");
+        }
+        let server = Scripted::start({
+            let data = data.clone();
+            let mut n = 0;
+            move |seen, _| {
+                if !seen.path.ends_with("/file") {
+                    return Act::json(&json);
+                }
+                n += 1;
+                match n {
+                    1 => Act::Cut {
+                        status: 200,
+                        headers: headers.clone(),
+                        announced: data.len(),
+                        body: data[..300_000].to_vec(),
+                    },
+                    // Range ignored, and cut before reaching byte 300 000.
+                    2 => Act::Cut {
+                        status: 200,
+                        headers: headers.clone(),
+                        announced: data.len(),
+                        body: data[..100_000].to_vec(),
+                    },
+                    _ => {
+                        let from = range_from(seen);
+                        let mut headers = headers.clone();
+                        headers.push((
+                            "Content-Range".into(),
+                            format!("bytes {from}-{}/{}", data.len() - 1, data.len()),
+                        ));
+                        Act::Answer {
+                            status: 206,
+                            headers,
+                            body: data[from..].to_vec(),
+                        }
+                    }
+                }
+            }
+        });
+        let mut out = Vec::new();
+        let result =
+            client(&[&server.url], |_| {}).download_to(ID, &mut out, DownloadOptions::default());
+        let report = result.unwrap_or_else(|e| panic!("checksum {with_checksum}: {e:?}"));
+        assert!(out == data, "checksum {with_checksum}: the bytes differ");
+        assert_eq!(report.bytes, data.len() as u64);
+        assert_eq!(report.resumes, 2);
+        let ranges: Vec<usize> = server.data_requests().iter().map(range_from).collect();
+        assert_eq!(ranges, [0, 300_000, 300_000], "checksum {with_checksum}");
+    }
+}
