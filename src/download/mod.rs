@@ -73,7 +73,10 @@ pub struct DownloadOptions<'a> {
     /// not only the strongest (default `false`; each extra hash costs a core's worth
     /// of throughput on a fast link).
     pub verify_all: bool,
-    /// How many times a body that breaks off is resumed (default 5).
+    /// How many times a body that breaks off is resumed (default 5). Each
+    /// request for the rest counts, including one whose answer is refused
+    /// (a `206` with an unparsable or misplaced `Content-Range`); the next
+    /// attempt goes to the next server.
     pub max_resumes: u32,
 }
 
@@ -134,7 +137,8 @@ pub struct DownloadReport {
     /// The algorithms the data was verified with, strongest first
     /// (`sha512`, `md5`, ...); empty when the image had no checksum.
     pub verified: Vec<&'static str>,
-    /// How many times the HTTP body was resumed after breaking off.
+    /// How many times the rest of the HTTP body was asked for after it
+    /// broke off (answers refused as unusable included).
     pub resumes: u32,
     /// Why each local location that was considered was not used (also
     /// logged at `info`); empty when none was tried or the first one served.

@@ -340,7 +340,7 @@ fn resumes_are_bounded() {
 }
 
 #[test]
-fn an_inconsistent_content_range_is_refused() {
+fn an_inconsistent_content_range_is_retried_then_refused_and_the_old_file_kept() {
     let data = sample(300_000, 10);
     let server = show_then(data.clone(), {
         let data = data.clone();
@@ -356,11 +356,75 @@ fn an_inconsistent_content_range_is_refused() {
         }
     });
     let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("image.raw");
+    std::fs::write(&dest, b"previous image").unwrap();
+    let options = DownloadOptions {
+        max_resumes: 3,
+        ..DownloadOptions::default()
+    };
     let err = client(&[&server.url], |_| {})
-        .download(ID, dir.path().join("x"), DownloadOptions::default())
+        .download(ID, &dest, options)
         .unwrap_err();
     assert!(matches!(err, Error::InvalidResponse(_)), "{err:?}");
-    assert!(entries(dir.path()).is_empty());
+    assert_eq!(
+        server.data_requests().len(),
+        4,
+        "the first request and 3 resume attempts"
+    );
+    assert_eq!(entries(dir.path()), ["image.raw"]);
+    assert_eq!(std::fs::read(&dest).unwrap(), b"previous image");
+}
+
+#[test]
+fn a_bad_content_range_counts_as_a_resume_and_the_next_server_serves() {
+    let data = sample(600_000, 20);
+    // Both servers cut a full request short; `a` answers ranges with an
+    // unparsable Content-Range, `b` properly.
+    let server = |good: bool| {
+        show_then(data.clone(), {
+            let data = data.clone();
+            move |seen, _| match seen.headers.get("range") {
+                None => Act::Cut {
+                    status: 200,
+                    headers: octet_headers(&data),
+                    announced: data.len(),
+                    body: data[..250_000].to_vec(),
+                },
+                Some(_) if good => Act::range(&data, range_from(seen)),
+                Some(_) => {
+                    let mut headers = octet_headers(&data);
+                    headers.push(("Content-Range".into(), "bytes garbage".into()));
+                    Act::Answer {
+                        status: 206,
+                        headers,
+                        body: data[range_from(seen)..].to_vec(),
+                    }
+                }
+            }
+        })
+    };
+    let (a, b) = (server(false), server(true));
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("image.raw");
+    let report = client(&[&a.url, &b.url], |_| {})
+        .download(ID, &dest, DownloadOptions::default())
+        .unwrap();
+    assert_eq!(std::fs::read(&dest).unwrap(), data);
+    assert_eq!(report.verified, ["sha512"]);
+    // The image record from a, the data from b (cut), a bad resume on a,
+    // a good one on b.
+    let ranges =
+        |s: &Scripted| -> Vec<usize> { s.data_requests().iter().map(range_from).collect() };
+    assert_eq!(ranges(&a), [250_000], "a was asked to resume");
+    assert_eq!(ranges(&b), [0, 250_000]);
+    assert_eq!(report.resumes, 2, "the refused answer counts");
+    assert_eq!(
+        report.source,
+        DownloadSource::Http {
+            server: b.url.clone()
+        }
+    );
+    assert_eq!(entries(dir.path()), ["image.raw"]);
 }
 
 #[test]
