@@ -285,7 +285,7 @@ fn a_stalled_body_times_out_and_is_resumed() {
 }
 
 #[test]
-fn resumes_are_bounded() {
+fn resumes_are_bounded_and_keep_the_old_file() {
     let data = sample(300_000, 9);
     let server = show_then(data.clone(), {
         let data = data.clone();
@@ -320,12 +320,14 @@ fn resumes_are_bounded() {
         }
     });
     let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("image.raw");
+    std::fs::write(&dest, b"previous image").unwrap();
     let options = DownloadOptions {
         max_resumes: 3,
         ..DownloadOptions::default()
     };
     let err = client(&[&server.url], |_| {})
-        .download(ID, dir.path().join("x"), options)
+        .download(ID, &dest, options)
         .unwrap_err();
     assert!(
         matches!(err, Error::Transport { .. } | Error::AllServersFailed(_)),
@@ -336,7 +338,8 @@ fn resumes_are_bounded() {
         4,
         "the first request and 3 resumes"
     );
-    assert!(entries(dir.path()).is_empty());
+    assert_eq!(entries(dir.path()), ["image.raw"], "no temporary file left");
+    assert_eq!(std::fs::read(&dest).unwrap(), b"previous image");
 }
 
 #[test]
