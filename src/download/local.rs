@@ -2,13 +2,17 @@
 //! filesystem mounted here is copied from it instead of over HTTP (Nova's
 //! file download handler, with the path checks it lacked).
 //!
-//! A location is used only when `file` is an allowed direct-URL scheme, it
-//! maps through [`Location::local_path`], and the mapped path, after
+//! A location is used only when `file` is an allowed direct-URL scheme, the
+//! image has a checksum to verify the copy with (`os_hash_value` or
+//! `checksum`: without one, a crafted or unconfined path could publish any
+//! file of the right size), it maps through [`Location::local_path`], and
+//! the mapped path, after
 //! resolving symlinks, is a regular file inside the local mountpoint whose
 //! size is the image's. The copy goes through the kernel (`copy_file_range`,
 //! as `std::io::copy` does between files, so an NFS mount can copy on the
 //! server) in chunks; each chunk is read back from the temporary file and
-//! hashed on the hashing threads, so what is verified is what was written.
+//! hashed on the hashing threads, so what is verified is what was written;
+//! the bytes copied must also be the image's size.
 //! Any refusal or failure is returned as a reason; the caller logs it and
 //! falls back to HTTP.
 
@@ -34,10 +38,10 @@ pub(super) struct Candidate {
     file: File,
 }
 
-/// Every local candidate for the image, in location order (the first
-/// usable one wins); each refusal comes as its reason. Empty when `file`
-/// is not an allowed direct-URL scheme.
-pub(super) fn candidates(image: &Image, config: &Config) -> Vec<Result<Candidate, String>> {
+/// The image's `file://` locations (and its `direct_url` when it is one
+/// not among them), in order; empty when `file` is not an allowed
+/// direct-URL scheme. Nothing is opened.
+pub(super) fn locations(image: &Image, config: &Config) -> Vec<Location> {
     if !config
         .allowed_direct_url_schemes
         .iter()
@@ -61,9 +65,16 @@ pub(super) fn candidates(image: &Image, config: &Config) -> Vec<Result<Candidate
         });
     }
     locations
-        .iter()
-        .map(|l| check(l, image, config).map_err(|why| format!("{}: {why}", l.url)))
-        .collect()
+}
+
+/// Maps a location and opens the file it names when it passes every
+/// check; a refusal comes as its reason.
+pub(super) fn candidate(
+    location: &Location,
+    image: &Image,
+    config: &Config,
+) -> Result<Candidate, String> {
+    check(location, image, config).map_err(|why| format!("{}: {why}", location.url))
 }
 
 fn is_file_url(url: &str) -> bool {
@@ -156,6 +167,16 @@ pub(super) fn copy(
                 return Err(Error::Cancelled);
             }
         }
+        // The file was checked for the image's size before the copy; it may
+        // have changed since.
+        if let Some(expected) = total
+            && done != expected
+        {
+            return Err(Error::SizeMismatch {
+                expected,
+                actual: done,
+            });
+        }
         let verified = pipe.finish()?;
         Ok((done, verified))
     })
@@ -176,4 +197,49 @@ fn hash_back(staged: &mut Staged, pipe: &mut Pipe<'_>, offset: u64, len: u64) ->
         pipe.hash(buffer, want)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A candidate that passed its checks, as `check` returns it.
+    fn candidate_for(path: &std::path::Path) -> Candidate {
+        Candidate {
+            path: path.to_path_buf(),
+            file: File::open(path).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_copy_of_another_size_than_the_image_is_refused() {
+        // The file changed size after it was checked: even with nothing
+        // else to compare, the bytes copied must be the image's size.
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("source");
+        std::fs::File::create(&source)
+            .unwrap()
+            .write_all(&[7; 1000])
+            .unwrap();
+        let mut staged = Staged::create(&dir.path().join("dest")).unwrap();
+        let mut progress = Progress(None);
+        for (size, ok) in [(1001, false), (999, false), (1000, true)] {
+            staged.restart().unwrap();
+            let result = copy(
+                &mut candidate_for(&source),
+                &mut staged,
+                &[],
+                &mut progress,
+                Some(size),
+            );
+            match result {
+                Ok((bytes, _)) if ok => assert_eq!(bytes, 1000),
+                Err(Error::SizeMismatch { expected, actual }) if !ok => {
+                    assert_eq!((expected, actual), (size, 1000));
+                }
+                other => panic!("image size {size}: {other:?}"),
+            }
+        }
+    }
 }

@@ -327,3 +327,62 @@ fn the_first_usable_location_wins() {
         report.local_refusals
     );
 }
+
+#[test]
+fn without_a_checksum_no_local_copy_is_made() {
+    // Nothing could verify a local copy: a crafted location naming a file
+    // of the right size (here a "secret" with other bytes) must not be
+    // published. HTTP is used instead, checked with its Content-MD5.
+    let s = setup();
+    let data = sample(50_000, 35);
+    let secret = sample(50_000, 36);
+    let secret_path = s.mount.join(ID);
+    std::fs::write(&secret_path, &secret).unwrap();
+    let cases = [
+        // No [image_file_url] filesystems: the path is used as it is.
+        (
+            None,
+            (format!("file://{}", secret_path.display()), json!({})),
+        ),
+        (Some(s.mount.as_path()), store_location()),
+    ];
+    for (mount, location) in cases {
+        let mut json = image_json(&data, &[location]);
+        for k in ["checksum", "os_hash_algo", "os_hash_value"] {
+            json[k] = serde_json::Value::Null;
+        }
+        let server = Scripted::start({
+            let data = data.clone();
+            move |seen, _| {
+                if seen.path.ends_with("/file") {
+                    Act::data(&data)
+                } else {
+                    Act::json(&json)
+                }
+            }
+        });
+        let dest = s.out.join("image.raw");
+        let report = local_client(&server, mount)
+            .download(ID, &dest, DownloadOptions::default())
+            .unwrap();
+        assert!(
+            matches!(report.source, DownloadSource::Http { .. }),
+            "mount {mount:?}: {report:?}"
+        );
+        assert!(std::fs::read(&dest).unwrap() == data, "the HTTP bytes");
+        assert_eq!(report.verified, ["md5"], "by the answer's Content-MD5");
+        assert_eq!(
+            report.local_refusals.len(),
+            1,
+            "{:?}",
+            report.local_refusals
+        );
+        assert!(
+            report.local_refusals[0].contains("no checksum"),
+            "{:?}",
+            report.local_refusals
+        );
+        assert_eq!(server.data_requests().len(), 1);
+        assert_eq!(entries(&s.out), ["image.raw"]);
+    }
+}
