@@ -386,3 +386,46 @@ fn without_a_checksum_no_local_copy_is_made() {
         assert_eq!(entries(&s.out), ["image.raw"]);
     }
 }
+
+#[test]
+fn a_failed_local_copy_then_a_failed_download_keep_the_old_file() {
+    let s = setup();
+    let data = sample(300_000, 37);
+    let mut bad = data.clone();
+    bad[150_000] ^= 0x01;
+    std::fs::write(s.mount.join(ID), &bad).unwrap();
+    // HTTP sends corrupt bytes too (announcing the good MD5).
+    let json = image_json(&data, &[store_location()]);
+    let server = Scripted::start({
+        let data = data.clone();
+        move |seen, _| {
+            if seen.path.ends_with("/file") {
+                Act::Answer {
+                    status: 200,
+                    headers: octet_headers(&data),
+                    body: bad.clone(),
+                }
+            } else {
+                Act::json(&json)
+            }
+        }
+    });
+    let dest = s.out.join("image.raw");
+    std::fs::write(&dest, b"previous image").unwrap();
+    let err = local_client(&server, Some(&s.mount))
+        .download(ID, &dest, DownloadOptions::default())
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            glance_client::Error::ChecksumMismatch {
+                algorithm: "sha512",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(server.data_requests().len(), 1, "HTTP tried after the copy");
+    assert_eq!(entries(&s.out), ["image.raw"], "no temporary file left");
+    assert_eq!(std::fs::read(&dest).unwrap(), b"previous image");
+}
