@@ -58,6 +58,9 @@ pub struct DownloadOptions<'a> {
     pub progress: Option<Box<dyn FnMut(u64, Option<u64>) -> ControlFlow<()> + 'a>>,
     /// fsync the file before the rename and the directory after it (default
     /// `true`). Without it a crash soon after may leave an empty or missing file.
+    /// A failure to fsync the directory is logged at `warn` and the download
+    /// still succeeds: the destination already is the new, verified file,
+    /// only a crash right after might undo the rename.
     pub fsync: bool,
     /// Copy from a locally mounted file store when the image's locations
     /// allow it (default `true`; it also needs `file` in

@@ -119,8 +119,19 @@ impl Staged {
     }
 
     /// Makes the verified file the destination: fsync (when asked), rename
-    /// over the destination, fsync the directory (when asked).
-    pub(crate) fn publish(mut self, fsync: bool) -> Result<PathBuf> {
+    /// over the destination, fsync the directory (when asked). Once the
+    /// rename is done this succeeds: a failed directory fsync is logged at
+    /// `warn`, not returned.
+    pub(crate) fn publish(self, fsync: bool) -> Result<PathBuf> {
+        self.publish_with(fsync, sync_dir)
+    }
+
+    /// [`Staged::publish`] with the directory fsync given (tests make it fail).
+    fn publish_with(
+        mut self,
+        fsync: bool,
+        sync_dir: impl FnOnce(&Path) -> io::Result<()>,
+    ) -> Result<PathBuf> {
         if fsync {
             self.file
                 .sync_all()
@@ -137,13 +148,25 @@ impl Staged {
             )
         })?;
         self.published = true;
-        if fsync {
-            File::open(&self.dir)
-                .and_then(|d| d.sync_all())
-                .map_err(|e| Error::io(format!("syncing directory {}", self.dir.display()), e))?;
+        // From here the destination is the new, verified file: an error
+        // would tell the caller the download failed when it did not. A
+        // directory fsync failure only leaves the rename's durability across
+        // a crash in doubt, so it is a warning.
+        if fsync && let Err(e) = sync_dir(&self.dir) {
+            log::warn!(
+                "{}: published, but syncing directory {} failed: {e}; \
+                 a crash now might undo the rename",
+                self.dest.display(),
+                self.dir.display()
+            );
         }
         Ok(self.dest.clone())
     }
+}
+
+/// fsyncs a directory, making a rename in it durable.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir).and_then(|d| d.sync_all())
 }
 
 impl Drop for Staged {
@@ -223,5 +246,19 @@ mod tests {
         assert!(e.to_string().contains("no/such/dir"), "{e}");
         let e = Staged::create(dir.path()).unwrap_err();
         assert!(e.to_string().contains("is a directory"), "{e}");
+    }
+
+    #[test]
+    fn a_directory_fsync_failure_after_the_rename_is_not_an_error() {
+        // The destination already is the new, verified file.
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("image.raw");
+        fs::write(&dest, b"old").unwrap();
+        let mut staged = Staged::create(&dest).unwrap();
+        staged.file().write_all(b"new").unwrap();
+        let published = staged.publish_with(true, |_| Err(io::Error::other("EIO from the disk")));
+        assert_eq!(published.unwrap(), dest);
+        assert_eq!(entries(dir.path()), ["image.raw"]);
+        assert_eq!(fs::read(&dest).unwrap(), b"new");
     }
 }
