@@ -182,6 +182,11 @@ impl Client {
     /// instead, verified the same way; if that fails for any reason, HTTP is
     /// used.
     ///
+    /// A process killed outright (`SIGKILL`, a power loss) cannot clean up:
+    /// its temporary file, hidden and named `.NAME.PID-N.part` (NAME
+    /// shortened and marked `~` when needed), may stay beside `dest` and can
+    /// be deleted.
+    ///
     /// ```no_run
     /// use glance_client::{Client, Config, DownloadOptions, DownloadSource};
     ///
