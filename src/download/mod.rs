@@ -54,6 +54,12 @@ pub struct DownloadOptions<'a> {
     /// Called after each piece of data with the bytes done and the total,
     /// when known; returning `ControlFlow::Break(())` stops the download
     /// with [`Error::Cancelled`](crate::Error::Cancelled) (nothing is published).
+    ///
+    /// The count may start again from 0 within one download: when a local
+    /// copy fails and HTTP is used, and when a server ignores `Range` on a
+    /// resume so that a file download starts over. (Into a writer,
+    /// [`Client::download_to`], it only grows: the bytes already written
+    /// are skipped, not counted again.)
     #[allow(clippy::type_complexity)] // spelled out so the docs show the callback's signature
     pub progress: Option<Box<dyn FnMut(u64, Option<u64>) -> ControlFlow<()> + 'a>>,
     /// fsync the file before the rename and the directory after it (default

@@ -429,3 +429,32 @@ fn a_failed_local_copy_then_a_failed_download_keep_the_old_file() {
     assert_eq!(entries(&s.out), ["image.raw"], "no temporary file left");
     assert_eq!(std::fs::read(&dest).unwrap(), b"previous image");
 }
+
+#[test]
+fn progress_starts_again_from_zero_when_a_local_copy_fails() {
+    let s = setup();
+    let data = sample(300_000, 38);
+    let mut bad = data.clone();
+    bad[299_999] ^= 0x01;
+    std::fs::write(s.mount.join(ID), &bad).unwrap();
+    let server = glance(&data, &[store_location()]);
+    let mut calls = Vec::new();
+    let options = DownloadOptions {
+        progress: Some(Box::new(|done, _| {
+            calls.push(done);
+            std::ops::ControlFlow::Continue(())
+        })),
+        ..DownloadOptions::default()
+    };
+    let report = local_client(&server, Some(&s.mount))
+        .download(ID, s.out.join("x"), options)
+        .unwrap();
+    assert!(
+        matches!(report.source, DownloadSource::Http { .. }),
+        "{report:?}"
+    );
+    // The local copy counts up to the whole image, then HTTP from the start.
+    let top = calls.iter().position(|&d| d == 300_000).unwrap();
+    assert!(calls[top + 1] < 300_000, "{calls:?}");
+    assert_eq!(calls.last(), Some(&300_000));
+}
