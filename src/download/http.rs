@@ -5,11 +5,13 @@
 //! closed early, a read that timed out) is asked for again from the first
 //! byte not yet received, on the next server of the rotation, at most
 //! `max_resumes` times. Only a `206` whose `Content-Range` starts exactly
-//! there is accepted; a `200` means the server ignored the range and the
-//! download starts over (a file is emptied and the hashes reset; a plain
-//! writer, which cannot be rewound, gets the new body from where it stopped,
-//! the bytes before it read and dropped). The image's size and MD5 must not
-//! change between answers.
+//! there is accepted; an answer that cannot be used (a `206` whose
+//! `Content-Range` is unparsable or starts elsewhere) counts as one of those
+//! attempts, and the next goes to the next server. A `200` means the server
+//! ignored the range and the download starts over (a file is emptied and
+//! the hashes reset; a plain writer, which cannot be rewound, gets the new
+//! body from where it stopped, the bytes before it read and dropped). The
+//! image's size and MD5 must not change between answers: that is fatal.
 
 use std::io::{self, Read, Write};
 use std::ops::ControlFlow;
@@ -147,21 +149,25 @@ pub(super) fn fetch(
                     _ => break,
                 },
             };
-            if !is_retryable(&error) || resumes >= how.max_resumes {
+            if !is_retryable(&error) {
                 if resumes > 0 {
                     log::warn!("image {id}: giving up after {resumes} resumes: {error}");
                 }
                 return Err(error);
             }
-            resumes += 1;
-            log::warn!(
-                "image {id}: download from {} broke off after {received} bytes ({}); \
-                 resuming ({resumes} of {})",
+            let why = format!(
+                "download from {} broke off after {received} bytes ({})",
                 stream.server(),
                 error.attempt_reason(),
-                how.max_resumes
             );
-            let next = client.open_range(id, received)?;
+            let next = resume(
+                client,
+                id,
+                received,
+                (why, error),
+                &mut resumes,
+                how.max_resumes,
+            )?;
             agree_on_size(&mut total, &next)?;
             if let (Some(a), Some(b)) = (md5.as_deref(), next.content_md5())
                 && a != b
@@ -170,7 +176,12 @@ pub(super) fn fetch(
                     "image {id} changed during the download (Content-MD5 {a}, then {b})"
                 )));
             }
-            if next.offset() != received {
+            if next.offset() == received {
+                // The answer starts where the data stopped: nothing of it was
+                // received before, even if an earlier body that ignored the
+                // range was cut before catching up.
+                skip = 0;
+            } else {
                 // A full answer: the server did not honour the range.
                 log::warn!(
                     "image {id}: {} ignored the range request; starting over",
@@ -202,6 +213,42 @@ pub(super) fn fetch(
             resumes,
         })
     })
+}
+
+/// Asks for the data again from byte `received`, on the next server of the
+/// rotation, counting each attempt in `resumes` (at most `max_resumes` in
+/// all). An answer that cannot be used (a `206` whose `Content-Range` is
+/// unparsable or starts elsewhere, an unexpected status) counts as a failed
+/// attempt and the next one is made; any other error ends the download.
+/// `failure` is why the data stopped, as a log line and as the error
+/// returned when no attempt is left.
+fn resume(
+    client: &Client,
+    id: &str,
+    received: u64,
+    failure: (String, Error),
+    resumes: &mut u32,
+    max_resumes: u32,
+) -> Result<ImageStream> {
+    let (mut why, mut error) = failure;
+    loop {
+        if *resumes >= max_resumes {
+            if *resumes > 0 {
+                log::warn!("image {id}: giving up after {resumes} resumes: {error}");
+            }
+            return Err(error);
+        }
+        *resumes += 1;
+        log::warn!("image {id}: {why}; resuming ({resumes} of {max_resumes})");
+        match client.open_range(id, received) {
+            Ok(next) => return Ok(next),
+            Err(e @ Error::InvalidResponse(_)) => {
+                why = format!("unusable answer to the resume from byte {received} ({e})");
+                error = e;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Reads until `buffer` is full, the body ends, or a read fails; returns

@@ -6,9 +6,10 @@
 //!    (`staged`), before any request;
 //! 2. the image record is read (`GET /v2/images/{id}`, v1 `HEAD`) for its
 //!    size and checksums, and the checks are chosen (`verify`);
-//! 3. when allowed, each `file://` location that maps to a local mount is
-//!    tried (`local`): copied by the kernel, read back, verified; any
-//!    refusal or failure is logged and the next source is tried;
+//! 3. when allowed, and the image has a checksum to verify a copy with,
+//!    each `file://` location that maps to a local mount is tried (`local`):
+//!    copied by the kernel, read back, verified; any refusal or failure is
+//!    logged and the next source is tried;
 //! 4. otherwise the data comes over HTTP (`http`), verified while it streams,
 //!    resumed with `Range` when the connection breaks off;
 //! 5. the verified file is fsynced, renamed over the destination and the
@@ -31,8 +32,9 @@ use crate::config::ApiVersion;
 use crate::error::Result;
 
 /// How a download behaves. `Default` is what most callers want: fsync,
-/// local copies allowed (when the configuration maps a file store), images
-/// without a checksum accepted as unverified, up to 5 resumes.
+/// local copies allowed (when the configuration maps a file store and the
+/// image has a checksum), images without a checksum accepted over HTTP as
+/// unverified, up to 5 resumes.
 ///
 /// ```
 /// use std::ops::ControlFlow;
@@ -52,14 +54,27 @@ pub struct DownloadOptions<'a> {
     /// Called after each piece of data with the bytes done and the total,
     /// when known; returning `ControlFlow::Break(())` stops the download
     /// with [`Error::Cancelled`](crate::Error::Cancelled) (nothing is published).
+    ///
+    /// The count may start again from 0 within one download: when a local
+    /// copy fails and HTTP is used, and when a server ignores `Range` on a
+    /// resume so that a file download starts over. (Into a writer,
+    /// [`Client::download_to`], it only grows: the bytes already written
+    /// are skipped, not counted again.)
     #[allow(clippy::type_complexity)] // spelled out so the docs show the callback's signature
     pub progress: Option<Box<dyn FnMut(u64, Option<u64>) -> ControlFlow<()> + 'a>>,
     /// fsync the file before the rename and the directory after it (default
     /// `true`). Without it a crash soon after may leave an empty or missing file.
+    /// A failure to fsync the directory is logged at `warn` and the download
+    /// still succeeds: the destination already is the new, verified file,
+    /// only a crash right after might undo the rename.
     pub fsync: bool,
     /// Copy from a locally mounted file store when the image's locations
     /// allow it (default `true`; it also needs `file` in
     /// [`Config::allowed_direct_url_schemes`](crate::Config::allowed_direct_url_schemes)).
+    /// An image without a checksum (`os_hash_value` or `checksum`) is never
+    /// copied locally, whatever this says: nothing could tell the file from
+    /// the image. It comes over HTTP, where the answer's `Content-MD5` may
+    /// still verify it.
     pub allow_local: bool,
     /// Fail with [`Error::NoChecksum`](crate::Error::NoChecksum) rather than
     /// accept data nothing can verify (default `false`: such a download is
@@ -73,7 +88,10 @@ pub struct DownloadOptions<'a> {
     /// not only the strongest (default `false`; each extra hash costs a core's worth
     /// of throughput on a fast link).
     pub verify_all: bool,
-    /// How many times a body that breaks off is resumed (default 5).
+    /// How many times a body that breaks off is resumed (default 5). Each
+    /// request for the rest counts, including one whose answer is refused
+    /// (a `206` with an unparsable or misplaced `Content-Range`); the next
+    /// attempt goes to the next server.
     pub max_resumes: u32,
 }
 
@@ -134,7 +152,8 @@ pub struct DownloadReport {
     /// The algorithms the data was verified with, strongest first
     /// (`sha512`, `md5`, ...); empty when the image had no checksum.
     pub verified: Vec<&'static str>,
-    /// How many times the HTTP body was resumed after breaking off.
+    /// How many times the rest of the HTTP body was asked for after it
+    /// broke off (answers refused as unusable included).
     pub resumes: u32,
     /// Why each local location that was considered was not used (also
     /// logged at `info`); empty when none was tried or the first one served.
@@ -165,8 +184,14 @@ impl Client {
     /// as it was. A body that breaks off is resumed with `Range` (see
     /// [`DownloadOptions::max_resumes`]). When the configuration allows
     /// `file` direct URLs and maps the image's store (`[image_file_url]`),
-    /// the data is copied from the local mount instead, verified the same
-    /// way; if that fails for any reason, HTTP is used.
+    /// and the image has a checksum, the data is copied from the local mount
+    /// instead, verified the same way; if that fails for any reason, HTTP is
+    /// used.
+    ///
+    /// A process killed outright (`SIGKILL`, a power loss) cannot clean up:
+    /// its temporary file, hidden and named `.NAME.PID-N.part` (NAME
+    /// shortened and marked `~` when needed), may stay beside `dest` and can
+    /// be deleted.
     ///
     /// ```no_run
     /// use glance_client::{Client, Config, DownloadOptions, DownloadSource};
@@ -193,11 +218,23 @@ impl Client {
         let mut progress = Progress(options.progress);
         let mut refusals = Vec::new();
         let local_allowed = options.allow_local && self.config().api_version == ApiVersion::V2;
-        if local_allowed && checks.is_empty() && options.require_checksum {
-            refusals.push("no checksum to verify a local copy with".to_string());
-        } else if local_allowed {
-            for candidate in local::candidates(&image, self.config()) {
-                let mut candidate = match candidate {
+        let locations = if local_allowed {
+            local::locations(&image, self.config())
+        } else {
+            Vec::new()
+        };
+        if !locations.is_empty() && checks.is_empty() {
+            // Nothing could tell a local file from the image: its path may
+            // be unconfined (no [image_file_url] filesystems) or crafted.
+            // HTTP may still be checked with the answer's Content-MD5.
+            let why = "the image has no checksum (os_hash_value or checksum) \
+                       to verify a local copy with"
+                .to_string();
+            log::info!("image {id}: not copied locally: {why}; using HTTP");
+            refusals.push(why);
+        } else {
+            for location in &locations {
+                let mut candidate = match local::candidate(location, &image, self.config()) {
                     Ok(c) => c,
                     Err(why) => {
                         log::info!("image {id}: not copied locally: {why}");

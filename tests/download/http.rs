@@ -285,7 +285,7 @@ fn a_stalled_body_times_out_and_is_resumed() {
 }
 
 #[test]
-fn resumes_are_bounded() {
+fn resumes_are_bounded_and_keep_the_old_file() {
     let data = sample(300_000, 9);
     let server = show_then(data.clone(), {
         let data = data.clone();
@@ -320,12 +320,14 @@ fn resumes_are_bounded() {
         }
     });
     let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("image.raw");
+    std::fs::write(&dest, b"previous image").unwrap();
     let options = DownloadOptions {
         max_resumes: 3,
         ..DownloadOptions::default()
     };
     let err = client(&[&server.url], |_| {})
-        .download(ID, dir.path().join("x"), options)
+        .download(ID, &dest, options)
         .unwrap_err();
     assert!(
         matches!(err, Error::Transport { .. } | Error::AllServersFailed(_)),
@@ -336,11 +338,12 @@ fn resumes_are_bounded() {
         4,
         "the first request and 3 resumes"
     );
-    assert!(entries(dir.path()).is_empty());
+    assert_eq!(entries(dir.path()), ["image.raw"], "no temporary file left");
+    assert_eq!(std::fs::read(&dest).unwrap(), b"previous image");
 }
 
 #[test]
-fn an_inconsistent_content_range_is_refused() {
+fn an_inconsistent_content_range_is_retried_then_refused_and_the_old_file_kept() {
     let data = sample(300_000, 10);
     let server = show_then(data.clone(), {
         let data = data.clone();
@@ -356,11 +359,75 @@ fn an_inconsistent_content_range_is_refused() {
         }
     });
     let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("image.raw");
+    std::fs::write(&dest, b"previous image").unwrap();
+    let options = DownloadOptions {
+        max_resumes: 3,
+        ..DownloadOptions::default()
+    };
     let err = client(&[&server.url], |_| {})
-        .download(ID, dir.path().join("x"), DownloadOptions::default())
+        .download(ID, &dest, options)
         .unwrap_err();
     assert!(matches!(err, Error::InvalidResponse(_)), "{err:?}");
-    assert!(entries(dir.path()).is_empty());
+    assert_eq!(
+        server.data_requests().len(),
+        4,
+        "the first request and 3 resume attempts"
+    );
+    assert_eq!(entries(dir.path()), ["image.raw"]);
+    assert_eq!(std::fs::read(&dest).unwrap(), b"previous image");
+}
+
+#[test]
+fn a_bad_content_range_counts_as_a_resume_and_the_next_server_serves() {
+    let data = sample(600_000, 20);
+    // Both servers cut a full request short; `a` answers ranges with an
+    // unparsable Content-Range, `b` properly.
+    let server = |good: bool| {
+        show_then(data.clone(), {
+            let data = data.clone();
+            move |seen, _| match seen.headers.get("range") {
+                None => Act::Cut {
+                    status: 200,
+                    headers: octet_headers(&data),
+                    announced: data.len(),
+                    body: data[..250_000].to_vec(),
+                },
+                Some(_) if good => Act::range(&data, range_from(seen)),
+                Some(_) => {
+                    let mut headers = octet_headers(&data);
+                    headers.push(("Content-Range".into(), "bytes garbage".into()));
+                    Act::Answer {
+                        status: 206,
+                        headers,
+                        body: data[range_from(seen)..].to_vec(),
+                    }
+                }
+            }
+        })
+    };
+    let (a, b) = (server(false), server(true));
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("image.raw");
+    let report = client(&[&a.url, &b.url], |_| {})
+        .download(ID, &dest, DownloadOptions::default())
+        .unwrap();
+    assert_eq!(std::fs::read(&dest).unwrap(), data);
+    assert_eq!(report.verified, ["sha512"]);
+    // The image record from a, the data from b (cut), a bad resume on a,
+    // a good one on b.
+    let ranges =
+        |s: &Scripted| -> Vec<usize> { s.data_requests().iter().map(range_from).collect() };
+    assert_eq!(ranges(&a), [250_000], "a was asked to resume");
+    assert_eq!(ranges(&b), [0, 250_000]);
+    assert_eq!(report.resumes, 2, "the refused answer counts");
+    assert_eq!(
+        report.source,
+        DownloadSource::Http {
+            server: b.url.clone()
+        }
+    );
+    assert_eq!(entries(dir.path()), ["image.raw"]);
 }
 
 #[test]
@@ -599,4 +666,83 @@ fn sha256_images_verify_with_sha256() {
         .download(ID, dir.path().join("a"), DownloadOptions::default())
         .unwrap();
     assert_eq!(report.verified, ["sha256"]);
+}
+
+/// The byte offset a ranged request asks for (0 without `Range`).
+fn range_from(seen: &Seen) -> usize {
+    seen.headers
+        .get("range")
+        .map(|r| {
+            r.trim_start_matches("bytes=")
+                .trim_end_matches('-')
+                .parse()
+                .unwrap()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_writer_gets_the_exact_bytes_after_an_ignored_range_then_an_honoured_one() {
+    // A body cut at 300 000; a server that ignores the range and is cut at
+    // 100 000 (before catching up); then a proper 206 from 300 000. The
+    // writer must get the image exactly, with or without a checksum to
+    // catch a mistake.
+    let data = sample(700_000, 19);
+    for with_checksum in [false, true] {
+        let mut json = image_json(&data, &[]);
+        let mut headers = octet_headers(&data);
+        if !with_checksum {
+            for k in ["checksum", "os_hash_algo", "os_hash_value"] {
+                json[k] = serde_json::Value::Null;
+            }
+            headers.retain(|(k, _)| k != "Content-MD5");
+        }
+        let server = Scripted::start({
+            let data = data.clone();
+            let mut n = 0;
+            move |seen, _| {
+                if !seen.path.ends_with("/file") {
+                    return Act::json(&json);
+                }
+                n += 1;
+                match n {
+                    1 => Act::Cut {
+                        status: 200,
+                        headers: headers.clone(),
+                        announced: data.len(),
+                        body: data[..300_000].to_vec(),
+                    },
+                    // Range ignored, and cut before reaching byte 300 000.
+                    2 => Act::Cut {
+                        status: 200,
+                        headers: headers.clone(),
+                        announced: data.len(),
+                        body: data[..100_000].to_vec(),
+                    },
+                    _ => {
+                        let from = range_from(seen);
+                        let mut headers = headers.clone();
+                        headers.push((
+                            "Content-Range".into(),
+                            format!("bytes {from}-{}/{}", data.len() - 1, data.len()),
+                        ));
+                        Act::Answer {
+                            status: 206,
+                            headers,
+                            body: data[from..].to_vec(),
+                        }
+                    }
+                }
+            }
+        });
+        let mut out = Vec::new();
+        let result =
+            client(&[&server.url], |_| {}).download_to(ID, &mut out, DownloadOptions::default());
+        let report = result.unwrap_or_else(|e| panic!("checksum {with_checksum}: {e:?}"));
+        assert!(out == data, "checksum {with_checksum}: the bytes differ");
+        assert_eq!(report.bytes, data.len() as u64);
+        assert_eq!(report.resumes, 2);
+        let ranges: Vec<usize> = server.data_requests().iter().map(range_from).collect();
+        assert_eq!(ranges, [0, 300_000, 300_000], "checksum {with_checksum}");
+    }
 }

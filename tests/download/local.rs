@@ -327,3 +327,134 @@ fn the_first_usable_location_wins() {
         report.local_refusals
     );
 }
+
+#[test]
+fn without_a_checksum_no_local_copy_is_made() {
+    // Nothing could verify a local copy: a crafted location naming a file
+    // of the right size (here a "secret" with other bytes) must not be
+    // published. HTTP is used instead, checked with its Content-MD5.
+    let s = setup();
+    let data = sample(50_000, 35);
+    let secret = sample(50_000, 36);
+    let secret_path = s.mount.join(ID);
+    std::fs::write(&secret_path, &secret).unwrap();
+    let cases = [
+        // No [image_file_url] filesystems: the path is used as it is.
+        (
+            None,
+            (format!("file://{}", secret_path.display()), json!({})),
+        ),
+        (Some(s.mount.as_path()), store_location()),
+    ];
+    for (mount, location) in cases {
+        let mut json = image_json(&data, &[location]);
+        for k in ["checksum", "os_hash_algo", "os_hash_value"] {
+            json[k] = serde_json::Value::Null;
+        }
+        let server = Scripted::start({
+            let data = data.clone();
+            move |seen, _| {
+                if seen.path.ends_with("/file") {
+                    Act::data(&data)
+                } else {
+                    Act::json(&json)
+                }
+            }
+        });
+        let dest = s.out.join("image.raw");
+        let report = local_client(&server, mount)
+            .download(ID, &dest, DownloadOptions::default())
+            .unwrap();
+        assert!(
+            matches!(report.source, DownloadSource::Http { .. }),
+            "mount {mount:?}: {report:?}"
+        );
+        assert!(std::fs::read(&dest).unwrap() == data, "the HTTP bytes");
+        assert_eq!(report.verified, ["md5"], "by the answer's Content-MD5");
+        assert_eq!(
+            report.local_refusals.len(),
+            1,
+            "{:?}",
+            report.local_refusals
+        );
+        assert!(
+            report.local_refusals[0].contains("no checksum"),
+            "{:?}",
+            report.local_refusals
+        );
+        assert_eq!(server.data_requests().len(), 1);
+        assert_eq!(entries(&s.out), ["image.raw"]);
+    }
+}
+
+#[test]
+fn a_failed_local_copy_then_a_failed_download_keep_the_old_file() {
+    let s = setup();
+    let data = sample(300_000, 37);
+    let mut bad = data.clone();
+    bad[150_000] ^= 0x01;
+    std::fs::write(s.mount.join(ID), &bad).unwrap();
+    // HTTP sends corrupt bytes too (announcing the good MD5).
+    let json = image_json(&data, &[store_location()]);
+    let server = Scripted::start({
+        let data = data.clone();
+        move |seen, _| {
+            if seen.path.ends_with("/file") {
+                Act::Answer {
+                    status: 200,
+                    headers: octet_headers(&data),
+                    body: bad.clone(),
+                }
+            } else {
+                Act::json(&json)
+            }
+        }
+    });
+    let dest = s.out.join("image.raw");
+    std::fs::write(&dest, b"previous image").unwrap();
+    let err = local_client(&server, Some(&s.mount))
+        .download(ID, &dest, DownloadOptions::default())
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            glance_client::Error::ChecksumMismatch {
+                algorithm: "sha512",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(server.data_requests().len(), 1, "HTTP tried after the copy");
+    assert_eq!(entries(&s.out), ["image.raw"], "no temporary file left");
+    assert_eq!(std::fs::read(&dest).unwrap(), b"previous image");
+}
+
+#[test]
+fn progress_starts_again_from_zero_when_a_local_copy_fails() {
+    let s = setup();
+    let data = sample(300_000, 38);
+    let mut bad = data.clone();
+    bad[299_999] ^= 0x01;
+    std::fs::write(s.mount.join(ID), &bad).unwrap();
+    let server = glance(&data, &[store_location()]);
+    let mut calls = Vec::new();
+    let options = DownloadOptions {
+        progress: Some(Box::new(|done, _| {
+            calls.push(done);
+            std::ops::ControlFlow::Continue(())
+        })),
+        ..DownloadOptions::default()
+    };
+    let report = local_client(&server, Some(&s.mount))
+        .download(ID, s.out.join("x"), options)
+        .unwrap();
+    assert!(
+        matches!(report.source, DownloadSource::Http { .. }),
+        "{report:?}"
+    );
+    // The local copy counts up to the whole image, then HTTP from the start.
+    let top = calls.iter().position(|&d| d == 300_000).unwrap();
+    assert!(calls[top + 1] < 300_000, "{calls:?}");
+    assert_eq!(calls.last(), Some(&300_000));
+}
