@@ -223,10 +223,54 @@ pub fn parse_image<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Image> {
     Image::from_v2_map(map).map_err(Error::InvalidResponse)
 }
 
+/// Top-level keys of a v2 image that are not extra properties: the image
+/// schema's fields, the links the server adds, and the names Glance
+/// reserves (`location`, `deleted`, `deleted_at`).
+const CORE_FIELDS: [&str; 28] = [
+    "id",
+    "name",
+    "status",
+    "visibility",
+    "protected",
+    "os_hidden",
+    "checksum",
+    "os_hash_algo",
+    "os_hash_value",
+    "owner",
+    "size",
+    "virtual_size",
+    "container_format",
+    "disk_format",
+    "min_ram",
+    "min_disk",
+    "created_at",
+    "updated_at",
+    "tags",
+    "direct_url",
+    "locations",
+    "stores",
+    "self",
+    "file",
+    "schema",
+    "location",
+    "deleted",
+    "deleted_at",
+];
+
 /// `POST /v2/images` with every field the caller set.
+///
+/// An extra property named like a standard field (`status`, `id`,
+/// `locations`, ...) is refused with [`Error::InvalidInput`] naming the key:
+/// in the flat v2 body it would be sent as that field itself.
 pub fn create(new: &NewImage) -> Result<Request<Vec<u8>>> {
     let mut m = Map::new();
     for (k, v) in &new.properties {
+        if CORE_FIELDS.contains(&k.as_str()) {
+            return Err(Error::InvalidInput(format!(
+                "extra property {k:?} is a standard image field, not a property; \
+                 set the NewImage field instead (or, for a read-only field, leave it to the server)"
+            )));
+        }
         m.insert(k.clone(), Value::String(v.clone()));
     }
     let strings = [
@@ -637,6 +681,36 @@ mod tests {
             serde_json::json!({"name": "n", "disk_format": "raw", "min_disk": 1,
                 "protected": false, "tags": ["t"], "my_prop": "abc"})
         );
+    }
+
+    #[test]
+    fn create_refuses_a_property_named_like_a_standard_field() {
+        for key in [
+            "status",
+            "id",
+            "size",
+            "locations",
+            "deleted",
+            "os_hash_value",
+            "self",
+        ] {
+            let new = NewImage {
+                properties: BTreeMap::from([(key.into(), "x".into())]),
+                ..NewImage::default()
+            };
+            let err = create(&new).unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidInput(m) if m.contains(&format!("{key:?}"))),
+                "{key}: {err:?}"
+            );
+        }
+        // Also when the field itself is set: the property would be dropped silently.
+        let new = NewImage {
+            name: Some("n".into()),
+            properties: BTreeMap::from([("name".into(), "other".into())]),
+            ..NewImage::default()
+        };
+        assert!(matches!(create(&new), Err(Error::InvalidInput(_))));
     }
 
     #[test]
