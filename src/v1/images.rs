@@ -16,8 +16,7 @@ use crate::v2::images::DownloadStart;
 use crate::wire;
 
 /// Images per page when the caller does not say: python-glanceclient's
-/// default, below the server's own default (25) and any sane `api_limit_max`,
-/// so a full page reliably means "there may be more".
+/// default, below the server's own default (25) and any sane `api_limit_max`.
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 
 /// The keys a v1 listing can be sorted by.
@@ -196,8 +195,10 @@ pub fn list(filters: &ListFilters, marker: Option<&str>, limit: u64) -> Result<R
     wire::finish(json_request(Method::GET, &path, None), Vec::new())
 }
 
-/// Parses a listing page, `{"images": [...]}`. There is no `next` link: a
-/// page shorter than the `limit` asked for is the last one.
+/// Parses a listing page, `{"images": [...]}`. There is no `next` link,
+/// and a page may hold fewer images than the `limit` asked for without being
+/// the last (the server caps pages at its `api_limit_max`): only an empty
+/// page ends a listing.
 pub fn parse_page<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Vec<Image>> {
     let images = match parse_json_body("image list", response)? {
         Value::Object(mut o) => o.remove("images"),
