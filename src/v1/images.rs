@@ -54,8 +54,10 @@ pub struct ListFilters {
     /// `is_public`; `None` sends `is_public=none`, which lists every image
     /// the caller may see (public, own and shared), as Nova did.
     pub is_public: Option<bool>,
-    /// `changes-since`: images updated at or after this time. The server
-    /// then includes deleted images too.
+    /// `changes-since`: images updated at or after this time, an ISO 8601
+    /// timestamp (`2016-01-01T00:00:00Z`) or date (`2016-01-01`); anything
+    /// else is refused by [`list`] before a request. The server then
+    /// includes deleted images too.
     pub changes_since: Option<String>,
     /// `protected`.
     pub protected: Option<bool>,
@@ -161,6 +163,7 @@ pub fn list(filters: &ListFilters, marker: Option<&str>, limit: u64) -> Result<R
     }
     q.append_pair("is_public", filters.is_public.map_or("none", bool_text));
     if let Some(t) = &filters.changes_since {
+        check_timestamp("changes-since", t)?;
         q.append_pair("changes-since", t);
     }
     if let Some(p) = filters.protected {
@@ -193,6 +196,24 @@ pub fn list(filters: &ListFilters, marker: Option<&str>, limit: u64) -> Result<R
     }
     let path = format!("/v1/images/detail?{}", q.finish());
     wire::finish(json_request(Method::GET, &path, None), Vec::new())
+}
+
+/// Refuses what Glance's `parse_isotime` would answer 400 to: `field` must
+/// be an ISO 8601 timestamp (`2016-01-01T00:00:00Z`, with an optional
+/// fraction and zone) or a date (`2016-01-01`).
+fn check_timestamp(field: &str, value: &str) -> Result<()> {
+    let full = if value.len() == 10 {
+        format!("{value}T00:00:00")
+    } else {
+        value.to_string()
+    };
+    match crate::auth::time::parse_millis(&full) {
+        Some(_) if value.trim() == value => Ok(()),
+        _ => Err(Error::InvalidInput(format!(
+            "{field} {value:?} is not a timestamp: write YYYY-MM-DDTHH:MM:SS, optionally \
+             with a fraction and a zone (Z or +HH:MM), or a date YYYY-MM-DD"
+        ))),
+    }
 }
 
 /// Parses a listing page, `{"images": [...]}`. There is no `next` link,

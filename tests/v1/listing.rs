@@ -133,6 +133,74 @@ fn a_capped_server_and_a_total_limit_stop_at_the_limit() {
 }
 
 #[test]
+fn changes_since_must_be_a_timestamp_before_any_request() {
+    let wire = Wire::new(vec![]);
+    for bad in [
+        "gte:yesterday",
+        "gte:2016-13-01T00:00:00Z",
+        "gte:2016-01-01T00:00",
+        "gte: 2016-01-01",
+    ] {
+        let query = ListQuery {
+            updated_at: Some(bad.into()),
+            ..ListQuery::default()
+        };
+        let first = wire.client().images(&query).next();
+        assert!(
+            matches!(&first, Some(Err(Error::InvalidInput(m))) if m.contains("changes-since")),
+            "{bad}: {first:?}"
+        );
+    }
+    assert!(wire.seen().is_empty());
+    let ok = Wire::new(vec![page(&[]), page(&[])]);
+    for good in ["gte:2016-01-01", "gte:2016-01-01T10:00:00.5+02:00"] {
+        let query = ListQuery {
+            updated_at: Some(good.into()),
+            ..ListQuery::default()
+        };
+        assert!(list(&query, &ok).unwrap().is_empty(), "{good}");
+    }
+    assert_eq!(
+        ok.seen(),
+        [
+            get("/v1/images/detail?limit=20&is_public=none&changes-since=2016-01-01"),
+            get("/v1/images/detail?limit=20&is_public=none\
+                 &changes-since=2016-01-01T10%3A00%3A00.5%2B02%3A00"),
+        ]
+    );
+}
+
+#[test]
+fn a_full_last_page_is_followed_by_one_empty_page() {
+    let wire = Wire::new(vec![page(&["a", "b"]), page(&[])]);
+    let query = ListQuery {
+        page_size: Some(2),
+        ..ListQuery::default()
+    };
+    assert_eq!(list(&query, &wire).unwrap(), ["a", "b"]);
+    assert_eq!(wire.seen().len(), 2);
+}
+
+#[test]
+fn the_default_page_is_20_and_the_total_limit_shrinks_the_last_one() {
+    let ids: Vec<String> = (0..20).map(|i| format!("i{i:02}")).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let wire = Wire::new(vec![page(&refs), page(&["x", "y"])]);
+    let query = ListQuery {
+        limit: Some(22),
+        ..ListQuery::default()
+    };
+    assert_eq!(list(&query, &wire).unwrap().len(), 22);
+    assert_eq!(
+        wire.seen(),
+        [
+            get("/v1/images/detail?limit=20&is_public=none"),
+            get("/v1/images/detail?limit=2&marker=i19&is_public=none"),
+        ]
+    );
+}
+
+#[test]
 fn every_neutral_filter_v1_has_is_sent() {
     let wire = Wire::new(vec![page(&[])]);
     let query = ListQuery {
