@@ -1,6 +1,8 @@
 //! The exact v2 wire of every `Client` operation, against httptest, and the
 //! real answers of Glance 33 (tests/fixtures/v2) parsed back.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 
@@ -519,4 +521,40 @@ fn malformed_and_oversized_bodies_are_errors() {
         matches!(err, Error::InvalidResponse(ref m) if m.contains("larger")),
         "{err:?}"
     );
+}
+
+#[test]
+fn an_error_keeps_its_status_meaning_whatever_its_body() {
+    let server = Server::run();
+    server.expect(
+        Expectation::matching(request::method_path("GET", "/v2/images/huge"))
+            .respond_with(status_code(404).body(vec![b'x'; 33 * 1024 * 1024])),
+    );
+    server.expect(
+        Expectation::matching(request::method_path("GET", "/v2/images/garbled"))
+            .respond_with(status_code(409).body("{\"message\": \"unterminated")),
+    );
+    let c = client(&server);
+    let err = c.image("huge").unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    let err = c.image("garbled").unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+}
+
+#[test]
+fn an_error_whose_body_breaks_off_keeps_its_status_meaning() {
+    let server = common::RawServer::answering(
+        "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n",
+        br#"{"message": "no such"#,
+    );
+    let client = Client::new(Config {
+        auth: Auth::Token("tok-123".into()),
+        num_retries: 2,
+        retry_delay: std::time::Duration::ZERO,
+        ..Config::for_server(&server.url)
+    })
+    .unwrap();
+    let err = client.image(ID).unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    assert_eq!(server.accepted(), 1, "a 404 is not retried");
 }

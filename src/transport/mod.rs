@@ -44,8 +44,8 @@ use crate::config::{Auth, Config};
 use crate::error::{Error, Result};
 use crate::wire;
 
-use failure::never_sent;
 pub(crate) use failure::{body_error, is_retryable, read_capped, transport_error};
+use failure::{never_sent, read_error_body};
 use servers::{Rotation, shuffle};
 pub(crate) use servers::{check_idna_safe, normalize_server};
 
@@ -401,12 +401,8 @@ impl Transport {
                     server: at.server.to_string(),
                 });
             }
-            let (parts, mut body) = response.into_parts();
-            let bytes = body
-                .with_config()
-                .limit(64 * 1024)
-                .read_to_vec()
-                .unwrap_or_default();
+            let (parts, body) = response.into_parts();
+            let bytes = read_error_body(body);
             Err(wire::parse_error(&Response::from_parts(parts, bytes)).into())
         })
     }
@@ -453,12 +449,8 @@ impl Transport {
         if response.status() == http::StatusCode::UNAUTHORIZED
             && matches!(self.credentials, Credentials::Keystone(_))
         {
-            let (parts, mut body) = response.into_parts();
-            let bytes = body
-                .with_config()
-                .limit(64 * 1024)
-                .read_to_vec()
-                .unwrap_or_default();
+            let (parts, body) = response.into_parts();
+            let bytes = read_error_body(body);
             return Err(Failed {
                 error: wire::parse_error(&Response::from_parts(parts, bytes)),
                 unsent: false,
