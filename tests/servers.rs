@@ -357,6 +357,35 @@ fn failed_attempts_are_logged_with_server_and_reason_never_the_token() {
     );
 }
 
+#[test]
+fn a_server_url_with_a_password_is_refused_before_any_log_line_shows_it() {
+    common::record_logs();
+    for entry in [
+        "admin:pw-Hunter2@127.0.0.1:9292",
+        "http://admin:pw-Hunter2@127.0.0.1:9292",
+        "admin:pw//Hunter2@127.0.0.1",
+    ] {
+        let err = Client::new(config(&[entry])).unwrap_err();
+        assert!(matches!(err, Error::Config { .. }), "{entry}: {err:?}");
+        assert!(!err.to_string().contains("Hunter2"), "{entry}: {err}");
+        assert!(!format!("{err:?}").contains("Hunter2"), "{entry}: {err:?}");
+    }
+    let logs = common::logs();
+    assert!(
+        logs.iter().all(|l| !l.contains("Hunter2")),
+        "the password never reaches a log: {logs:#?}"
+    );
+    // A plain entry without a scheme still gets its warning.
+    Client::new(config(&["127.0.0.1:9"])).unwrap();
+    assert!(
+        common::logs()
+            .iter()
+            .any(|l| l.starts_with("WARN") && l.contains("\"127.0.0.1:9\" has no scheme")),
+        "{:#?}",
+        common::logs()
+    );
+}
+
 /// A Glance that answers an upload at once with 409 and closes the
 /// connection without reading the data (as Glance does when the image
 /// already has data), and shows the image as `status`.
