@@ -16,7 +16,9 @@
 //! - Timeouts: `connect_timeout` bounds connecting (TCP, proxy, TLS);
 //!   `read_timeout` bounds each single read and write, so a stalled server is
 //!   detected while a long download that keeps moving is never cut off.
-//! - TLS: see [`tls`]; proxies: see [`proxy`].
+//! - TLS: see [`tls`]; proxies: see [`proxy`]. Through an HTTP proxy ureq
+//!   always tunnels with `CONNECT`, `http://` servers too (curl would send
+//!   those in absolute form instead).
 //! - Credentials: a given token is sent as is; a Keystone login
 //!   ([`Session`]) gives the token, renewed before it expires, and after a
 //!   401 from the image API renewed once and the request repeated once (on
@@ -29,7 +31,9 @@
 //! and each server's proxy, each Keystone login and the endpoint taken from
 //! the catalog; `warn` shows each failed attempt (server and reason), a
 //! token the image API refused, and an `insecure` configuration. Headers and
-//! bodies are never logged, so a token or password cannot leak.
+//! bodies are never logged, so a token or password cannot leak. (ureq-proto
+//! is not so careful: at `trace` it dumps every raw answer head and body,
+//! Keystone's `X-Subject-Token` included; the crate docs warn about it.)
 
 mod failure;
 mod proxy;
