@@ -308,7 +308,10 @@ pub struct NewImage {
     pub owner: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
-    /// Extra properties.
+    /// Extra properties. A key named like a standard field (`status`,
+    /// `id`, `size`, ...) is refused with
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) in v2, where it
+    /// would reach the server as that field.
     pub properties: BTreeMap<String, String>,
 }
 

@@ -49,6 +49,19 @@
 //! the image API in the token's catalog (see [`auth`]).
 //! [`Config::apply_os_vars`] reads the usual `OS_*` variables.
 //!
+//! # Proxies
+//!
+//! The proxy variables are read once, when the client is built, as curl
+//! reads them: `http_proxy` / `https_proxy` by the server's scheme, then
+//! `all_proxy`, with `no_proxy` exemptions (loopback is not exempt by
+//! itself). Unlike curl, which sends a plain-HTTP request to an HTTP proxy
+//! in absolute form (`GET http://glance:9292/v2/images`), this client (ureq)
+//! reaches **every** server through an HTTP proxy with a `CONNECT
+//! glance:9292` tunnel, `http://` servers included. The proxy must therefore
+//! allow `CONNECT` to the Glance port (Squid's default configuration allows
+//! it only to 443), or the server must be listed in `no_proxy`. The token
+//! only travels inside the tunnel.
+//!
 //! # Logging
 //!
 //! Through the [`log`](https://docs.rs/log) facade: `debug` shows each
@@ -57,6 +70,16 @@
 //! deprecated configuration. Headers and request bodies are never logged, so
 //! a token or password never reaches a log. `info` says why a local copy was
 //! not used; `warn` also shows a download resumed or falling back to HTTP.
+//!
+//! That holds for this crate's records (target `glance_client`). The HTTP
+//! library underneath logs through the same facade under its own targets:
+//! `ureq` at `debug` shows requests and answers with headers outside an
+//! allow-list redacted, but `ureq_proto` at `trace` dumps the **raw bytes of
+//! every answer's head and body**, so it shows the `X-Subject-Token` header
+//! of a Keystone login (a valid token) and everything the servers send. Do
+//! not enable `trace` for `ureq` or `ureq_proto`: filter by target instead
+//! of raising the global level (with `env_logger`, for example,
+//! `RUST_LOG=glance_client=debug`, not `RUST_LOG=trace`).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -48,7 +48,9 @@ pub struct ListQuery {
     pub properties: BTreeMap<String, String>,
     /// Sort keys, each `key` or `key:asc` / `key:desc`, most significant first.
     pub sort: Vec<String>,
-    /// Images per request; the server's default when `None`.
+    /// Images per request; the server's default when `None` (v1: 20).
+    /// `Some(0)` means the same as `None`: a page of zero images would end
+    /// the listing before it began.
     pub page_size: Option<u32>,
     /// Stop after this many images in total.
     pub limit: Option<u64>,

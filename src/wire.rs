@@ -5,8 +5,9 @@ use ureq::http::{self, HeaderMap, Response};
 
 use crate::error::{ApiError, Error, Result};
 
-/// Largest JSON (or error) body this client reads into memory. A page of
-/// 1000 images is about 1.5 MB; anything near this cap is not Glance.
+/// Largest JSON body of a successful answer this client reads into memory.
+/// A page of 1000 images is about 1.5 MB; anything near this cap is not
+/// Glance. Error answers are read only up to 64 KiB.
 pub(crate) const MAX_JSON_BODY: u64 = 32 * 1024 * 1024;
 
 /// The header carrying Glance's request id.

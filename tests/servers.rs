@@ -5,7 +5,7 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 
 use common::{RawServer, VERSIONS, config, refused_url, url, versions_ok};
 use glance_client::{Auth, Client, Config, Error, NewImage};
@@ -354,6 +354,221 @@ fn failed_attempts_are_logged_with_server_and_reason_never_the_token() {
     assert!(
         logs.iter().all(|l| !l.contains("s3cret")),
         "the token never reaches a log: {logs:#?}"
+    );
+}
+
+/// A server that reads each whole request, then closes the connection
+/// without answering: the request arrived, its answer is lost.
+fn answer_lost() -> RawServer {
+    RawServer::start(|mut stream| {
+        let head = common::read_head(&mut stream).unwrap_or_default();
+        let length = head
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        let _ = std::io::copy(&mut (&mut stream).take(length), &mut std::io::sink());
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+    })
+}
+
+const IMAGE: &str = "e54e8577-3aa8-44c2-afc1-6205679c7fba";
+
+#[test]
+fn a_delete_answered_404_after_a_lost_answer_is_done() {
+    common::record_logs();
+    let lost = answer_lost();
+    let good = Server::run();
+    good.expect(
+        Expectation::matching(request::method_path(
+            "DELETE",
+            format!("/v2/images/{IMAGE}"),
+        ))
+        .times(1)
+        .respond_with(status_code(404)),
+    );
+    let client = Client::new(config(&[&lost.url, &url(&good)])).unwrap();
+    client
+        .delete_image(IMAGE)
+        .expect("the lost attempt deleted it; the 404 of the retry says so");
+    assert_eq!(lost.accepted(), 1);
+    assert!(
+        common::logs().iter().any(|l| l.starts_with("WARN")
+            && l.contains(&format!("DELETE /v2/images/{IMAGE}: 404 after an attempt"))),
+        "{:#?}",
+        common::logs()
+    );
+}
+
+#[test]
+fn a_delete_answered_404_without_a_lost_answer_is_not_found() {
+    // A refused connection sent nothing: the 404 that follows is the truth.
+    let good = Server::run();
+    good.expect(
+        Expectation::matching(request::method_path(
+            "DELETE",
+            format!("/v2/images/{IMAGE}"),
+        ))
+        .times(2)
+        .respond_with(status_code(404)),
+    );
+    let client = Client::new(config(&[&refused_url(), &url(&good)])).unwrap();
+    let err = client.delete_image(IMAGE).unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    let client = Client::new(config(&[&url(&good)])).unwrap();
+    let err = client.delete_image(IMAGE).unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+}
+
+#[test]
+fn member_and_tag_removals_answered_404_after_a_lost_answer_are_done() {
+    let lost = answer_lost();
+    let good = Server::run();
+    for path in [
+        format!("/v2/images/{IMAGE}/members/p2"),
+        format!("/v2/images/{IMAGE}/tags/t1"),
+    ] {
+        good.expect(
+            Expectation::matching(request::method_path("DELETE", path))
+                .times(1)
+                .respond_with(status_code(404)),
+        );
+    }
+    let client = Client::new(config(&[&lost.url, &url(&good)])).unwrap();
+    // Each call starts after the last server the previous one tried: on
+    // `lost` again, then its retry on `good`.
+    client.remove_member(IMAGE, "p2").expect("member removed");
+    client.remove_tag(IMAGE, "t1").expect("tag removed");
+    assert_eq!(lost.accepted(), 2);
+}
+
+#[test]
+fn a_member_add_answered_409_after_a_lost_answer_returns_the_member() {
+    let lost = answer_lost();
+    let good = Server::run();
+    let member = format!(
+        r#"{{"member_id": "p2", "image_id": "{IMAGE}", "status": "pending",
+            "created_at": "2026-11-25T10:25:03Z", "updated_at": "2026-11-25T10:25:03Z",
+            "schema": "/v2/schemas/member"}}"#
+    );
+    good.expect(
+        Expectation::matching(request::method_path(
+            "POST",
+            format!("/v2/images/{IMAGE}/members"),
+        ))
+        .times(1)
+        .respond_with(status_code(409).body(r#"{"message": "Member p2 already exists"}"#)),
+    );
+    good.expect(
+        Expectation::matching(request::method_path(
+            "GET",
+            format!("/v2/images/{IMAGE}/members/p2"),
+        ))
+        .times(1)
+        .respond_with(status_code(200).body(member)),
+    );
+    let client = Client::new(config(&[&lost.url, &url(&good)])).unwrap();
+    let added = client
+        .add_member(IMAGE, "p2")
+        .expect("the lost attempt added the member");
+    assert_eq!(
+        (added.member_id.as_str(), added.status.as_str()),
+        ("p2", "pending")
+    );
+    // The POST, then the GET of the member (a read, retried on `good` too).
+    assert_eq!(lost.accepted(), 2);
+}
+
+#[test]
+fn a_member_add_answered_409_without_a_lost_answer_is_a_conflict() {
+    let good = Server::run();
+    good.expect(
+        Expectation::matching(request::method_path(
+            "POST",
+            format!("/v2/images/{IMAGE}/members"),
+        ))
+        .times(1)
+        .respond_with(status_code(409)),
+    );
+    let client = Client::new(config(&[&url(&good)])).unwrap();
+    let err = client.add_member(IMAGE, "p2").unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+}
+
+#[test]
+fn a_create_with_an_id_answered_409_after_a_lost_answer_returns_the_image() {
+    let lost = answer_lost();
+    let good = Server::run();
+    good.expect(
+        Expectation::matching(request::method_path("POST", "/v2/images"))
+            .times(1)
+            .respond_with(status_code(409)),
+    );
+    good.expect(
+        Expectation::matching(request::method_path("GET", format!("/v2/images/{IMAGE}")))
+            .times(1)
+            .respond_with(status_code(200).body(CREATED)),
+    );
+    let client = Client::new(config(&[&lost.url, &url(&good)])).unwrap();
+    let new = NewImage {
+        id: Some(IMAGE.into()),
+        ..NewImage::default()
+    };
+    let image = client
+        .create_image(&new)
+        .expect("the lost attempt created it");
+    assert_eq!(image.id, IMAGE);
+}
+
+#[test]
+fn a_v1_delete_answered_404_after_a_lost_answer_is_done() {
+    let lost = answer_lost();
+    let good = Server::run();
+    good.expect(
+        Expectation::matching(request::method_path(
+            "DELETE",
+            format!("/v1/images/{IMAGE}"),
+        ))
+        .times(1)
+        .respond_with(status_code(404)),
+    );
+    let client = Client::new(Config {
+        api_version: glance_client::ApiVersion::V1,
+        ..config(&[&lost.url, &url(&good)])
+    })
+    .unwrap();
+    client
+        .delete_image(IMAGE)
+        .expect("deleted by the lost attempt");
+}
+
+#[test]
+fn a_server_url_with_a_password_is_refused_before_any_log_line_shows_it() {
+    common::record_logs();
+    for entry in [
+        "admin:pw-Hunter2@127.0.0.1:9292",
+        "http://admin:pw-Hunter2@127.0.0.1:9292",
+        "admin:pw//Hunter2@127.0.0.1",
+    ] {
+        let err = Client::new(config(&[entry])).unwrap_err();
+        assert!(matches!(err, Error::Config { .. }), "{entry}: {err:?}");
+        assert!(!err.to_string().contains("Hunter2"), "{entry}: {err}");
+        assert!(!format!("{err:?}").contains("Hunter2"), "{entry}: {err:?}");
+    }
+    let logs = common::logs();
+    assert!(
+        logs.iter().all(|l| !l.contains("Hunter2")),
+        "the password never reaches a log: {logs:#?}"
+    );
+    // A plain entry without a scheme still gets its warning.
+    Client::new(config(&["127.0.0.1:9"])).unwrap();
+    assert!(
+        common::logs()
+            .iter()
+            .any(|l| l.starts_with("WARN") && l.contains("\"127.0.0.1:9\" has no scheme")),
+        "{:#?}",
+        common::logs()
     );
 }
 

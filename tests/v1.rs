@@ -6,6 +6,8 @@
 //! No v1 server exists any more (Glance 33 answers 300 to `/v1`), so the
 //! answers follow Glance's v1 API reference and its v1 serializer.
 
+mod common;
+
 #[path = "v1/codec.rs"]
 mod codec;
 #[path = "v1/harness.rs"]

@@ -43,7 +43,7 @@ mod catalog;
 mod env;
 mod login;
 mod session;
-mod time;
+pub(crate) mod time;
 
 use std::fmt;
 

@@ -25,15 +25,21 @@ impl Client {
 
     /// Creates an image record (no data yet). The create is retried on another
     /// server only when `new.id` is set, so a retry cannot make a second image.
+    /// When such a retry follows an attempt whose answer was lost and the
+    /// server answers 409 (the id exists), the lost attempt most likely
+    /// created the image: it is fetched and returned instead of
+    /// [`Error::Conflict`].
     ///
     /// In v1 the image is reserved (`queued`); what v1 cannot express (tags,
     /// a hidden or `community` image) is [`Error::Unsupported`].
     pub fn create_image(&self, new: &NewImage) -> Result<Image> {
         match self.version() {
-            ApiVersion::V2 => self.call(
+            ApiVersion::V2 => self.create_named(
                 v2::images::create(new),
                 create_retry(new),
                 v2::images::parse_image,
+                "the image",
+                || self.created(new),
             ),
             ApiVersion::V1 => self.v1_create_image(new, &v1::CreateOptions::default()),
         }
@@ -45,11 +51,23 @@ impl Client {
     pub fn v1_create_image(&self, new: &NewImage, options: &v1::CreateOptions) -> Result<Image> {
         self.require_v1("v1 create options")?;
         let meta = v1::ImageMeta::for_create(new, options)?;
-        self.call(
+        self.create_named(
             v1::images::create(&meta),
             create_retry(new),
             v1::images::parse_image,
+            "the image",
+            || self.created(new),
         )
+    }
+
+    /// The image a lost create attempt made: the one with `new.id`.
+    fn created(&self, new: &NewImage) -> Result<Image> {
+        match &new.id {
+            Some(id) => self.image(id),
+            None => Err(Error::InvalidInput(
+                "a create without an id is never retried".into(),
+            )),
+        }
     }
 
     /// v1 only: creates an image and sends its data in the same request
@@ -150,11 +168,18 @@ impl Client {
     }
 
     /// Deletes an image.
+    ///
+    /// Retried like a read. When an attempt's answer is lost (the
+    /// connection broke after the request was sent) and the retry answers
+    /// 404, the lost attempt most likely deleted the image: that counts as
+    /// success (logged as a warning), not [`Error::NotFound`]. Without a
+    /// lost attempt a 404 is [`Error::NotFound`].
     pub fn delete_image(&self, id: &str) -> Result<()> {
-        match self.version() {
-            ApiVersion::V2 => self.call(v2::images::delete(id), Retry::Safe, v2::parse_empty),
-            ApiVersion::V1 => self.call(v1::images::delete(id), Retry::Safe, v1::parse_empty),
-        }
+        let request = match self.version() {
+            ApiVersion::V2 => v2::images::delete(id),
+            ApiVersion::V1 => v1::images::delete(id),
+        };
+        self.remove(request, &format!("image {id}"))
     }
 
     /// Deactivates an image (its data can no longer be downloaded, except by
@@ -277,10 +302,11 @@ impl Client {
         self.call(v2::tags::add(id, tag), Retry::Safe, v2::parse_empty)
     }
 
-    /// Removes a tag. v2 only.
+    /// Removes a tag. v2 only. A 404 answering a retry after a lost attempt
+    /// counts as removed, as in [`Client::delete_image`].
     pub fn remove_tag(&self, id: &str, tag: &str) -> Result<()> {
         self.require_v2("tags")?;
-        self.call(v2::tags::remove(id, tag), Retry::Safe, v2::parse_empty)
+        self.remove(v2::tags::remove(id, tag), &format!("tag {tag:?}"))
     }
 }
 

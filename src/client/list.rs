@@ -14,7 +14,9 @@ impl Client {
     ///
     /// v2 follows the server's `next` links. v1 has none: it asks for
     /// `page_size` images at a time (20 by default), continues after the
-    /// last id of a full page and stops at a shorter one. A filter the
+    /// last id of each page and stops at an empty one. A shorter page does
+    /// not end a v1 listing: the server caps every page at its
+    /// `api_limit_max`, which may be below the size asked for. A filter the
     /// version cannot express ends the listing at once with
     /// [`Error::Unsupported`], before any request.
     pub fn images(&self, query: &ListQuery) -> Images {
@@ -40,8 +42,8 @@ pub struct Images {
     state: PageState,
     page: std::vec::IntoIter<Image>,
     returned: u64,
-    /// v2: every `next` link followed, so a server that sends one again
-    /// (a listing that would never end) is caught.
+    /// Every v2 `next` link or v1 marker followed, so a server that sends
+    /// one again (a listing that would never end) is caught.
     followed: std::collections::BTreeSet<String>,
 }
 
@@ -50,7 +52,7 @@ enum PageState {
     First,
     /// v2: the `next` link of the previous page.
     Next(String),
-    /// v1: the last id of the previous (full) page.
+    /// v1: the last id of the previous page.
     Marker(String),
     Done,
 }
@@ -107,12 +109,14 @@ impl Images {
             Retry::Safe,
             v1::images::parse_page,
         )?;
-        if images.len() as u64 >= size
-            && let Some(last) = images.last()
-        {
-            if marker == Some(last.id.as_str()) {
+        // Only an empty page ends the listing: the server caps pages at its
+        // `api_limit_max`, so a short page may be followed by more.
+        if let Some(last) = images.last() {
+            if !self.followed.insert(last.id.clone()) {
                 return Err(Error::invalid_response(format!(
-                    "the page after marker {:?} ends with the marker again",
+                    "the page after marker {:?} ends with {:?}, a marker already followed \
+                     (the server does not page on the marker)",
+                    marker.unwrap_or_default(),
                     last.id
                 )));
             }

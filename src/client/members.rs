@@ -39,12 +39,26 @@ impl Client {
     /// Shares an image with a project: status `pending` until it accepts in
     /// v2; in v1 the member sees it at once (an existing member's
     /// `can_share` is kept, a new one gets `false`).
+    ///
+    /// v2 answers 409 when the project is already a member; that is
+    /// [`Error::Conflict`](crate::Error::Conflict), except when it answers a
+    /// retry after an attempt whose answer was lost: that attempt most
+    /// likely added the member, so the membership is fetched and returned.
+    /// (v1's add is a `PUT`, which repeats harmlessly.)
     pub fn add_member(&self, id: &str, member: &str) -> Result<Member> {
         match self.version() {
-            ApiVersion::V2 => self.call(
+            ApiVersion::V2 => self.create_named(
                 v2::members::add(id, member),
                 Retry::Safe,
                 v2::members::parse_member,
+                &format!("member {member}"),
+                || {
+                    self.call(
+                        v2::members::show(id, member),
+                        Retry::Safe,
+                        v2::members::parse_member,
+                    )
+                },
             ),
             ApiVersion::V1 => {
                 self.call(
@@ -68,20 +82,15 @@ impl Client {
         )
     }
 
-    /// Stops sharing an image with a project.
+    /// Stops sharing an image with a project. A 404 answering a retry after
+    /// a lost attempt counts as removed, as in
+    /// [`Client::delete_image`](crate::Client::delete_image).
     pub fn remove_member(&self, id: &str, member: &str) -> Result<()> {
-        match self.version() {
-            ApiVersion::V2 => self.call(
-                v2::members::remove(id, member),
-                Retry::Safe,
-                v2::parse_empty,
-            ),
-            ApiVersion::V1 => self.call(
-                v1::members::remove(id, member),
-                Retry::Safe,
-                v1::parse_empty,
-            ),
-        }
+        let request = match self.version() {
+            ApiVersion::V2 => v2::members::remove(id, member),
+            ApiVersion::V1 => v1::members::remove(id, member),
+        };
+        self.remove(request, &format!("member {member}"))
     }
 
     /// v1 only: the members of an image with their `can_share` flag.

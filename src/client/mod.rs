@@ -18,7 +18,7 @@ use std::io::{Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
 
-use ureq::http::{Request, Response};
+use ureq::http::{Request, Response, StatusCode};
 
 use crate::config::{ApiVersion, Config};
 use crate::error::{Error, Result};
@@ -124,6 +124,55 @@ impl Client {
         parse: impl FnOnce(&Response<Vec<u8>>) -> Result<T>,
     ) -> Result<T> {
         let response = self.inner.transport.json(&request?, retry)?;
+        parse(&response)
+    }
+
+    /// Sends a request that removes something (a `DELETE`), retried like
+    /// a read. When an earlier attempt's answer was lost (the request may
+    /// have reached the server) and the retry answers 404, that earlier
+    /// attempt most likely did the removal: counted as done, with a warning.
+    pub(crate) fn remove(&self, request: Result<Request<Vec<u8>>>, what: &str) -> Result<()> {
+        let request = request?;
+        let (response, after_loss) = self
+            .inner
+            .transport
+            .json_noting_loss(&request, Retry::Safe)?;
+        if after_loss && response.status() == StatusCode::NOT_FOUND {
+            log::warn!(
+                "{} {}: 404 after an attempt whose answer was lost; {what} taken as \
+                 removed by that attempt",
+                request.method(),
+                request.uri().path()
+            );
+            return Ok(());
+        }
+        crate::wire::check(&response)
+    }
+
+    /// Sends a request that creates something under a name the caller
+    /// chose (an image with an id, a member). When an earlier attempt's
+    /// answer was lost and the retry answers 409, that earlier attempt most
+    /// likely created it: `existing` fetches and returns it, with a warning
+    /// (the 409 is returned if that fetch fails).
+    pub(crate) fn create_named<T>(
+        &self,
+        request: Result<Request<Vec<u8>>>,
+        retry: Retry,
+        parse: impl FnOnce(&Response<Vec<u8>>) -> Result<T>,
+        what: &str,
+        existing: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        let request = request?;
+        let (response, after_loss) = self.inner.transport.json_noting_loss(&request, retry)?;
+        if after_loss && response.status() == StatusCode::CONFLICT {
+            log::warn!(
+                "{} {}: 409 after an attempt whose answer was lost; {what} taken as \
+                 created by that attempt",
+                request.method(),
+                request.uri().path()
+            );
+            return existing().map_err(|_| crate::wire::parse_error(&response));
+        }
         parse(&response)
     }
 

@@ -2,19 +2,33 @@
 //! with a short reason, which failures another attempt may cure, and which
 //! ones provably sent nothing.
 
-use std::io;
+use std::io::{self, Read};
 
 use ureq::http::Response;
 
 use crate::error::{Error, Result};
 use crate::wire;
 
+/// How much of an error answer's body is read: enough for any message
+/// Glance writes; the status alone carries the meaning.
+pub(crate) const MAX_ERROR_BODY: u64 = 64 * 1024;
+
 /// Reads a whole answer, capped at [`wire::MAX_JSON_BODY`]; a body that
 /// breaks off is a (retryable) transport error.
+///
+/// A non-2xx answer's body is read only up to [`MAX_ERROR_BODY`] (see
+/// [`read_error_body`]), so an error keeps the meaning of its status
+/// however large or broken its body is.
 pub(crate) fn read_capped(
     server: &str,
     response: Response<ureq::Body>,
 ) -> Result<Response<Vec<u8>>> {
+    if !response.status().is_success() {
+        let (parts, body) = response.into_parts();
+        let response = Response::from_parts(parts, read_error_body(body));
+        retryable_status(&response)?;
+        return Ok(response);
+    }
     let (parts, mut body) = response.into_parts();
     let bytes = body
         .with_config()
@@ -29,6 +43,18 @@ pub(crate) fn read_capped(
     let response = Response::from_parts(parts, bytes);
     retryable_status(&response)?;
     Ok(response)
+}
+
+/// The first [`MAX_ERROR_BODY`] bytes of an error answer's body: what
+/// was read when the body is longer or breaks off (the rest is left
+/// unread, and the connection is not reused). Never an error: the status
+/// is the answer, the body only its explanation.
+pub(crate) fn read_error_body(body: ureq::Body) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut reader = body.into_reader().take(MAX_ERROR_BODY);
+    // On a read error `read_to_end` keeps what it read, which is what we want.
+    let _ = reader.read_to_end(&mut bytes);
+    bytes
 }
 
 /// 502, 503 and 504 become errors here so the attempt loop can retry them.

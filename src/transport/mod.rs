@@ -8,10 +8,17 @@
 //!   come back at once. A request marked [`Retry::Never`] is repeated only
 //!   when the failed attempt provably sent nothing (connection refused, host
 //!   not found, connect timeout), which is safe even for a create.
+//! - A retry after a lost answer (the request may have reached the server,
+//!   the answer did not come back) can meet the first attempt's own work:
+//!   the client then reads a retried delete's 404 as done, and a retried
+//!   member add's or id-given create's 409 as done (returning the member or
+//!   image); see [`Client`](crate::Client)'s delete and add methods.
 //! - Timeouts: `connect_timeout` bounds connecting (TCP, proxy, TLS);
 //!   `read_timeout` bounds each single read and write, so a stalled server is
 //!   detected while a long download that keeps moving is never cut off.
-//! - TLS: see [`tls`]; proxies: see [`proxy`].
+//! - TLS: see [`tls`]; proxies: see [`proxy`]. Through an HTTP proxy ureq
+//!   always tunnels with `CONNECT`, `http://` servers too (curl would send
+//!   those in absolute form instead).
 //! - Credentials: a given token is sent as is; a Keystone login
 //!   ([`Session`]) gives the token, renewed before it expires, and after a
 //!   401 from the image API renewed once and the request repeated once (on
@@ -24,7 +31,9 @@
 //! and each server's proxy, each Keystone login and the endpoint taken from
 //! the catalog; `warn` shows each failed attempt (server and reason), a
 //! token the image API refused, and an `insecure` configuration. Headers and
-//! bodies are never logged, so a token or password cannot leak.
+//! bodies are never logged, so a token or password cannot leak. (ureq-proto
+//! is not so careful: at `trace` it dumps every raw answer head and body,
+//! Keystone's `X-Subject-Token` included; the crate docs warn about it.)
 
 mod failure;
 mod proxy;
@@ -44,8 +53,8 @@ use crate::config::{Auth, Config};
 use crate::error::{Error, Result};
 use crate::wire;
 
-use failure::never_sent;
 pub(crate) use failure::{body_error, is_retryable, read_capped, transport_error};
+use failure::{never_sent, read_error_body};
 use servers::{Rotation, shuffle};
 pub(crate) use servers::{check_idna_safe, normalize_server};
 
@@ -53,7 +62,9 @@ pub(crate) use servers::{check_idna_safe, normalize_server};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Retry {
     /// Repeating it cannot do harm (reads, deletes, tag and member calls,
-    /// a create with a caller-chosen id).
+    /// a create with a caller-chosen id). A repeat of a delete or a named
+    /// create may meet the lost first attempt's work (404, 409):
+    /// [`Transport::json_noting_loss`] tells the caller.
     Safe,
     /// Repeating it might do the work twice (a create without an id, an upload
     /// from a stream that cannot be rewound). Repeated only after an attempt
@@ -106,6 +117,9 @@ struct Attempt<'a> {
     server: &'a str,
     agent: &'a Agent,
     token: Option<&'a str>,
+    /// An earlier attempt of the same call failed after its request may
+    /// have reached a server (the answer was lost): its work may be done.
+    after_loss: bool,
 }
 
 /// How requests are authenticated.
@@ -330,6 +344,18 @@ impl Transport {
         request: &Request<Vec<u8>>,
         retry: Retry,
     ) -> Result<Response<Vec<u8>>> {
+        Ok(self.json_noting_loss(request, retry)?.0)
+    }
+
+    /// [`Transport::json`], also telling whether the answer came after an
+    /// earlier attempt of the same call was lost after its request may have
+    /// reached a server: a retried delete that answers 404 then most likely
+    /// met the work of that earlier attempt.
+    pub(crate) fn json_noting_loss(
+        &self,
+        request: &Request<Vec<u8>>,
+        retry: Retry,
+    ) -> Result<(Response<Vec<u8>>, bool)> {
         self.run(request, retry, true, |at| {
             // No body at all (rather than `Content-Length: 0`) on bodiless methods.
             let bodiless = request.body().is_empty()
@@ -342,7 +368,7 @@ impl Transport {
             } else {
                 self.send(&at, request, request.body().as_slice())?
             };
-            Ok(read_capped(at.server, response)?)
+            Ok((read_capped(at.server, response)?, at.after_loss))
         })
     }
 
@@ -401,12 +427,8 @@ impl Transport {
                     server: at.server.to_string(),
                 });
             }
-            let (parts, mut body) = response.into_parts();
-            let bytes = body
-                .with_config()
-                .limit(64 * 1024)
-                .read_to_vec()
-                .unwrap_or_default();
+            let (parts, body) = response.into_parts();
+            let bytes = read_error_body(body);
             Err(wire::parse_error(&Response::from_parts(parts, bytes)).into())
         })
     }
@@ -453,12 +475,8 @@ impl Transport {
         if response.status() == http::StatusCode::UNAUTHORIZED
             && matches!(self.credentials, Credentials::Keystone(_))
         {
-            let (parts, mut body) = response.into_parts();
-            let bytes = body
-                .with_config()
-                .limit(64 * 1024)
-                .read_to_vec()
-                .unwrap_or_default();
+            let (parts, body) = response.into_parts();
+            let bytes = read_error_body(body);
             return Err(Failed {
                 error: wire::parse_error(&Response::from_parts(parts, bytes)),
                 unsent: false,
@@ -484,6 +502,7 @@ impl Transport {
         let attempts = self.attempts;
         let start = routes.rotation.start();
         let mut failures: Vec<(String, Error)> = Vec::new();
+        let mut after_loss = false;
         for attempt in 0..attempts {
             if attempt > 0 && !self.retry_delay.is_zero() {
                 std::thread::sleep(self.retry_delay);
@@ -494,6 +513,7 @@ impl Transport {
                 server,
                 agent,
                 token: token.value(),
+                after_loss,
             });
             if let Err(failed) = &result
                 && failed.rejected
@@ -514,6 +534,7 @@ impl Transport {
                         server,
                         agent,
                         token: token.value(),
+                        after_loss,
                     });
                 } else {
                     log::warn!("{what}; logged in again, but a streamed body cannot be sent twice");
@@ -526,6 +547,7 @@ impl Transport {
             if !is_retryable(&failed.error) {
                 return Err(failed.error);
             }
+            after_loss |= !failed.unsent;
             let again = retry == Retry::Safe || failed.unsent;
             let next = match (again, attempt + 1 < attempts) {
                 (true, true) => "trying the next server",

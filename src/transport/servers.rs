@@ -23,30 +23,43 @@ pub(crate) fn check_idna_safe(text: &str) -> std::result::Result<(), &'static st
     Ok(())
 }
 
+/// A server URL as it may be shown in a message: everything from after
+/// the scheme up to the last `@` (where a `user:password@` would be) is
+/// replaced by `***`. Used for every message about a raw server entry, so
+/// a password never reaches a log or an error, even in an entry that does
+/// not parse as a URL.
+fn shown(text: &str) -> String {
+    match text.rfind('@') {
+        None => text.to_string(),
+        Some(at) => {
+            let start = text.find("://").map_or(0, |i| i + 3);
+            let start = if start <= at { start } else { 0 };
+            format!("{}***{}", &text[..start], &text[at..])
+        }
+    }
+}
+
 /// Checks a server URL and reduces it to `scheme://host[:port][/prefix]`
 /// without a trailing slash or a version suffix (`/v2`, `/v1`, `/v2.1`).
 ///
 /// An entry without a scheme gets `http://` and a warning, as in Nova.
-/// Credentials in the URL are refused (they would end up in logs and errors).
+/// Credentials in the URL are refused before anything is logged, and no
+/// message shows what stands before an `@` (see [`shown`]).
 pub(crate) fn normalize_server(raw: &str) -> Result<String> {
     let trimmed = raw.trim();
     let bad = |why: &str| Error::Config {
         file: None,
         line: None,
-        message: format!("api server {trimmed:?}: {why}"),
+        message: format!("api server {:?}: {why}", shown(trimmed)),
     };
     let with_scheme;
-    let text = if trimmed.is_empty() {
+    let (text, schemeless) = if trimmed.is_empty() {
         return Err(bad("empty URL"));
     } else if trimmed.contains("//") {
-        trimmed
+        (trimmed, false)
     } else {
         with_scheme = format!("http://{trimmed}");
-        log::warn!(
-            "api server {trimmed:?} has no scheme; using {with_scheme:?} \
-             (write the full URL, with http:// or https://)"
-        );
-        &with_scheme
+        (with_scheme.as_str(), true)
     };
     if let Err(why) = check_idna_safe(text) {
         return Err(Error::Config {
@@ -69,6 +82,15 @@ pub(crate) fn normalize_server(raw: &str) -> Result<String> {
             line: None,
             message: "an api server URL holds credentials; use a token instead".into(),
         });
+    }
+    if schemeless {
+        // Only now: the entry is known to hold no credentials.
+        log::warn!(
+            "api server {:?} has no scheme; using {:?} \
+             (write the full URL, with http:// or https://)",
+            shown(trimmed),
+            shown(text)
+        );
     }
     if !matches!(url.scheme(), "http" | "https") {
         return Err(bad("scheme must be http or https"));
@@ -206,6 +228,27 @@ mod tests {
         let err = normalize_server("https://admin:s3cret@h:9292").unwrap_err();
         assert!(matches!(err, Error::Config { .. }), "{err:?}");
         assert!(!err.to_string().contains("s3cret"), "{err}");
+    }
+
+    #[test]
+    fn no_message_about_a_server_entry_shows_what_precedes_an_at_sign() {
+        for raw in [
+            "admin:s3cret@h:9292",
+            "http://admin:s3cret@h:9292",
+            "admin:pa//s3cret@h",
+            "ftp://admin:s3cret@h",
+            "http://admin:s3cret@@h",
+            "http://admin:s3cret@h/?q=1",
+            "http://admin:s3cret@%41%e1/",
+        ] {
+            let err = normalize_server(raw).unwrap_err();
+            assert!(matches!(err, Error::Config { .. }), "{raw}: {err:?}");
+            assert!(!err.to_string().contains("s3cret"), "{raw}: {err}");
+            assert!(!format!("{err:?}").contains("s3cret"), "{raw}: {err:?}");
+        }
+        assert_eq!(shown("http://u:p@h/x"), "http://***@h/x");
+        assert_eq!(shown("u:p//q@h"), "***@h");
+        assert_eq!(shown("http://h:9292"), "http://h:9292");
     }
 
     #[test]

@@ -16,8 +16,7 @@ use crate::v2::images::DownloadStart;
 use crate::wire;
 
 /// Images per page when the caller does not say: python-glanceclient's
-/// default, below the server's own default (25) and any sane `api_limit_max`,
-/// so a full page reliably means "there may be more".
+/// default, below the server's own default (25) and any sane `api_limit_max`.
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 
 /// The keys a v1 listing can be sorted by.
@@ -55,8 +54,10 @@ pub struct ListFilters {
     /// `is_public`; `None` sends `is_public=none`, which lists every image
     /// the caller may see (public, own and shared), as Nova did.
     pub is_public: Option<bool>,
-    /// `changes-since`: images updated at or after this time. The server
-    /// then includes deleted images too.
+    /// `changes-since`: images updated at or after this time, an ISO 8601
+    /// timestamp (`2016-01-01T00:00:00Z`) or date (`2016-01-01`); anything
+    /// else is refused by [`list`] before a request. The server then
+    /// includes deleted images too.
     pub changes_since: Option<String>,
     /// `protected`.
     pub protected: Option<bool>,
@@ -162,6 +163,7 @@ pub fn list(filters: &ListFilters, marker: Option<&str>, limit: u64) -> Result<R
     }
     q.append_pair("is_public", filters.is_public.map_or("none", bool_text));
     if let Some(t) = &filters.changes_since {
+        check_timestamp("changes-since", t)?;
         q.append_pair("changes-since", t);
     }
     if let Some(p) = filters.protected {
@@ -196,8 +198,28 @@ pub fn list(filters: &ListFilters, marker: Option<&str>, limit: u64) -> Result<R
     wire::finish(json_request(Method::GET, &path, None), Vec::new())
 }
 
-/// Parses a listing page, `{"images": [...]}`. There is no `next` link: a
-/// page shorter than the `limit` asked for is the last one.
+/// Refuses what Glance's `parse_isotime` would answer 400 to: `field` must
+/// be an ISO 8601 timestamp (`2016-01-01T00:00:00Z`, with an optional
+/// fraction and zone) or a date (`2016-01-01`).
+fn check_timestamp(field: &str, value: &str) -> Result<()> {
+    let full = if value.len() == 10 {
+        format!("{value}T00:00:00")
+    } else {
+        value.to_string()
+    };
+    match crate::auth::time::parse_millis(&full) {
+        Some(_) if value.trim() == value => Ok(()),
+        _ => Err(Error::InvalidInput(format!(
+            "{field} {value:?} is not a timestamp: write YYYY-MM-DDTHH:MM:SS, optionally \
+             with a fraction and a zone (Z or +HH:MM), or a date YYYY-MM-DD"
+        ))),
+    }
+}
+
+/// Parses a listing page, `{"images": [...]}`. There is no `next` link,
+/// and a page may hold fewer images than the `limit` asked for without being
+/// the last (the server caps pages at its `api_limit_max`): only an empty
+/// page ends a listing.
 pub fn parse_page<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Vec<Image>> {
     let images = match parse_json_body("image list", response)? {
         Value::Object(mut o) => o.remove("images"),

@@ -41,7 +41,8 @@ const RESERVED_PARAMS: [&str; 17] = [
 
 /// `GET /v2/images?...`: the first page of a listing.
 ///
-/// `page_size` caps the first page; use [`page_size_for`] to combine it
+/// `page_size` caps the first page (`Some(0)` is taken as `None`: Glance
+/// would answer an empty last page); use [`page_size_for`] to combine it
 /// with a total limit.
 pub fn list(query: &ListQuery, page_size: Option<u64>) -> Result<Request<Vec<u8>>> {
     for (operation, set) in [
@@ -56,7 +57,7 @@ pub fn list(query: &ListQuery, page_size: Option<u64>) -> Result<Request<Vec<u8>
         }
     }
     let mut q = url::form_urlencoded::Serializer::new(String::new());
-    if let Some(n) = page_size {
+    if let Some(n) = page_size.filter(|&n| n > 0) {
         q.append_pair("limit", &n.to_string());
     }
     let text = [
@@ -128,9 +129,14 @@ pub fn list(query: &ListQuery, page_size: Option<u64>) -> Result<Request<Vec<u8>
 
 /// The page size to ask for, given the caller's page size, the total limit
 /// and how many images were already returned.
+///
+/// A `page_size` of 0 counts as none (the server's default): sent as
+/// `limit=0`, Glance answers an empty page without `next`, and the listing
+/// would silently yield nothing.
 pub fn page_size_for(query: &ListQuery, returned: u64) -> Option<u64> {
     let remaining = query.limit.map(|l| l.saturating_sub(returned));
-    match (query.page_size.map(u64::from), remaining) {
+    let page_size = query.page_size.filter(|&p| p > 0).map(u64::from);
+    match (page_size, remaining) {
         (Some(p), Some(r)) => Some(p.min(r)),
         (p, r) => p.or(r),
     }
@@ -140,7 +146,7 @@ pub fn page_size_for(query: &ListQuery, returned: u64) -> Option<u64> {
 ///
 /// The link must be the listing path (`/v2/images?...`); an absolute URL is
 /// reduced to its path and query, so a listing never leaves the configured
-/// servers. `page_size`, when given, replaces the link's `limit`. The link
+/// servers. `page_size`, when given (and not 0), replaces the link's `limit`. The link
 /// is taken apart by hand: it comes from the network, and a URL parser's
 /// host handling has nothing to offer for a value whose host is discarded.
 pub fn next_page(next: &str, page_size: Option<u64>) -> Result<Request<Vec<u8>>> {
@@ -160,6 +166,7 @@ pub fn next_page(next: &str, page_size: Option<u64>) -> Result<Request<Vec<u8>>>
     if path.trim_end_matches('/') != "/v2/images" {
         return Err(bad("is not the image listing"));
     }
+    let page_size = page_size.filter(|&n| n > 0);
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     let mut had_limit = false;
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
@@ -216,10 +223,54 @@ pub fn parse_image<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Image> {
     Image::from_v2_map(map).map_err(Error::InvalidResponse)
 }
 
+/// Top-level keys of a v2 image that are not extra properties: the image
+/// schema's fields, the links the server adds, and the names Glance
+/// reserves (`location`, `deleted`, `deleted_at`).
+const CORE_FIELDS: [&str; 28] = [
+    "id",
+    "name",
+    "status",
+    "visibility",
+    "protected",
+    "os_hidden",
+    "checksum",
+    "os_hash_algo",
+    "os_hash_value",
+    "owner",
+    "size",
+    "virtual_size",
+    "container_format",
+    "disk_format",
+    "min_ram",
+    "min_disk",
+    "created_at",
+    "updated_at",
+    "tags",
+    "direct_url",
+    "locations",
+    "stores",
+    "self",
+    "file",
+    "schema",
+    "location",
+    "deleted",
+    "deleted_at",
+];
+
 /// `POST /v2/images` with every field the caller set.
+///
+/// An extra property named like a standard field (`status`, `id`,
+/// `locations`, ...) is refused with [`Error::InvalidInput`] naming the key:
+/// in the flat v2 body it would be sent as that field itself.
 pub fn create(new: &NewImage) -> Result<Request<Vec<u8>>> {
     let mut m = Map::new();
     for (k, v) in &new.properties {
+        if CORE_FIELDS.contains(&k.as_str()) {
+            return Err(Error::InvalidInput(format!(
+                "extra property {k:?} is a standard image field, not a property; \
+                 set the NewImage field instead (or, for a read-only field, leave it to the server)"
+            )));
+        }
         m.insert(k.clone(), Value::String(v.clone()));
     }
     let strings = [
@@ -542,6 +593,27 @@ mod tests {
     }
 
     #[test]
+    fn a_page_size_of_zero_is_the_server_default_not_limit_0() {
+        let q = ListQuery {
+            page_size: Some(0),
+            ..ListQuery::default()
+        };
+        assert_eq!(page_size_for(&q, 0), None);
+        let q = ListQuery {
+            page_size: Some(0),
+            limit: Some(3),
+            ..ListQuery::default()
+        };
+        assert_eq!(page_size_for(&q, 1), Some(2));
+        assert_eq!(
+            list(&ListQuery::default(), Some(0)).unwrap().uri(),
+            "/v2/images"
+        );
+        let req = next_page("/v2/images?limit=5&marker=a", Some(0)).unwrap();
+        assert_eq!(req.uri(), "/v2/images?limit=5&marker=a");
+    }
+
+    #[test]
     fn next_links_stay_on_the_server_and_take_the_page_size() {
         let req = next_page("/v2/images?limit=2&marker=abc", None).unwrap();
         assert_eq!(req.uri(), "/v2/images?limit=2&marker=abc");
@@ -609,6 +681,36 @@ mod tests {
             serde_json::json!({"name": "n", "disk_format": "raw", "min_disk": 1,
                 "protected": false, "tags": ["t"], "my_prop": "abc"})
         );
+    }
+
+    #[test]
+    fn create_refuses_a_property_named_like_a_standard_field() {
+        for key in [
+            "status",
+            "id",
+            "size",
+            "locations",
+            "deleted",
+            "os_hash_value",
+            "self",
+        ] {
+            let new = NewImage {
+                properties: BTreeMap::from([(key.into(), "x".into())]),
+                ..NewImage::default()
+            };
+            let err = create(&new).unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidInput(m) if m.contains(&format!("{key:?}"))),
+                "{key}: {err:?}"
+            );
+        }
+        // Also when the field itself is set: the property would be dropped silently.
+        let new = NewImage {
+            name: Some("n".into()),
+            properties: BTreeMap::from([("name".into(), "other".into())]),
+            ..NewImage::default()
+        };
+        assert!(matches!(create(&new), Err(Error::InvalidInput(_))));
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! raw TCP servers on 127.0.0.1, and canned answers.
 #![allow(dead_code)] // each suite uses a different subset
 
+pub mod wire;
+
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -62,6 +62,7 @@ fn the_same_image_comes_out_of_head_a_list_page_and_v2() {
     let wire = Wire::new(vec![
         Box::new(head_answer(&HEAD_META)),
         Box::new(json(200, json!({ "images": [image_json()] }))),
+        Box::new(json(200, json!({ "images": [] }))),
     ]);
     let from_head = wire.client().image(ID).unwrap();
     let from_list: Vec<_> = wire

@@ -2,7 +2,13 @@
 
 use std::collections::BTreeMap;
 
+use std::future::Future;
+use std::pin::Pin;
+
 use glance_client::{ApiVersion, Error, ListQuery, v1};
+use httptest::bytes::Bytes;
+use httptest::http;
+use httptest::responders::Responder;
 use serde_json::json;
 
 use super::harness::*;
@@ -27,8 +33,13 @@ fn get(target: &str) -> Seen {
 }
 
 #[test]
-fn pages_follow_the_last_id_until_a_short_page() {
-    let wire = Wire::new(vec![page(&["a", "b"]), page(&["c", "d"]), page(&["e"])]);
+fn pages_follow_the_last_id_until_an_empty_page() {
+    let wire = Wire::new(vec![
+        page(&["a", "b"]),
+        page(&["c", "d"]),
+        page(&["e"]),
+        page(&[]),
+    ]);
     let query = ListQuery {
         page_size: Some(2),
         ..ListQuery::default()
@@ -40,6 +51,121 @@ fn pages_follow_the_last_id_until_a_short_page() {
             get("/v1/images/detail?limit=2&is_public=none"),
             get("/v1/images/detail?limit=2&marker=b&is_public=none"),
             get("/v1/images/detail?limit=2&marker=d&is_public=none"),
+            get("/v1/images/detail?limit=2&marker=e&is_public=none"),
+        ]
+    );
+}
+
+/// A v1 server with `api_limit_max = cap`: it answers `min(limit, cap)`
+/// images after `marker`, from `ids` in order, as Glance's v1 registry did.
+struct CappedServer {
+    ids: &'static [&'static str],
+    cap: usize,
+}
+
+impl Responder for CappedServer {
+    fn respond<'a>(
+        &mut self,
+        req: &'a http::Request<Bytes>,
+    ) -> Pin<Box<dyn Future<Output = http::Response<Bytes>> + Send + 'a>> {
+        let query = req.uri().query().unwrap_or_default();
+        let mut limit = usize::MAX;
+        let mut start = 0;
+        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+            match &*k {
+                "limit" => limit = v.parse().unwrap(),
+                "marker" => start = self.ids.iter().position(|id| *id == v).unwrap() + 1,
+                _ => {}
+            }
+        }
+        let images: Vec<_> = self.ids[start..]
+            .iter()
+            .take(limit.min(self.cap))
+            .map(|id| json!({"id": id, "status": "active", "is_public": false, "properties": {}}))
+            .collect();
+        let response = http::Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(Bytes::from(json!({ "images": images }).to_string()))
+            .unwrap();
+        Box::pin(async move { response })
+    }
+}
+
+#[test]
+fn a_page_size_above_the_servers_api_limit_max_still_lists_everything() {
+    const IDS: [&str; 7] = ["a", "b", "c", "d", "e", "f", "g"];
+    let capped = || -> Box<dyn Responder> { Box::new(CappedServer { ids: &IDS, cap: 3 }) };
+    let wire = Wire::new((0..4).map(|_| capped()).collect());
+    let query = ListQuery {
+        page_size: Some(5),
+        ..ListQuery::default()
+    };
+    assert_eq!(list(&query, &wire).unwrap(), IDS);
+    assert_eq!(
+        wire.seen(),
+        [
+            get("/v1/images/detail?limit=5&is_public=none"),
+            get("/v1/images/detail?limit=5&marker=c&is_public=none"),
+            get("/v1/images/detail?limit=5&marker=f&is_public=none"),
+            get("/v1/images/detail?limit=5&marker=g&is_public=none"),
+        ]
+    );
+}
+
+#[test]
+fn a_capped_server_and_a_total_limit_stop_at_the_limit() {
+    const IDS: [&str; 7] = ["a", "b", "c", "d", "e", "f", "g"];
+    let capped = || -> Box<dyn Responder> { Box::new(CappedServer { ids: &IDS, cap: 3 }) };
+    let wire = Wire::new((0..2).map(|_| capped()).collect());
+    let query = ListQuery {
+        limit: Some(5),
+        ..ListQuery::default()
+    };
+    assert_eq!(list(&query, &wire).unwrap(), ["a", "b", "c", "d", "e"]);
+    assert_eq!(
+        wire.seen(),
+        [
+            get("/v1/images/detail?limit=5&is_public=none"),
+            get("/v1/images/detail?limit=2&marker=c&is_public=none"),
+        ]
+    );
+}
+
+#[test]
+fn changes_since_must_be_a_timestamp_before_any_request() {
+    let wire = Wire::new(vec![]);
+    for bad in [
+        "gte:yesterday",
+        "gte:2016-13-01T00:00:00Z",
+        "gte:2016-01-01T00:00",
+        "gte: 2016-01-01",
+    ] {
+        let query = ListQuery {
+            updated_at: Some(bad.into()),
+            ..ListQuery::default()
+        };
+        let first = wire.client().images(&query).next();
+        assert!(
+            matches!(&first, Some(Err(Error::InvalidInput(m))) if m.contains("changes-since")),
+            "{bad}: {first:?}"
+        );
+    }
+    assert!(wire.seen().is_empty());
+    let ok = Wire::new(vec![page(&[]), page(&[])]);
+    for good in ["gte:2016-01-01", "gte:2016-01-01T10:00:00.5+02:00"] {
+        let query = ListQuery {
+            updated_at: Some(good.into()),
+            ..ListQuery::default()
+        };
+        assert!(list(&query, &ok).unwrap().is_empty(), "{good}");
+    }
+    assert_eq!(
+        ok.seen(),
+        [
+            get("/v1/images/detail?limit=20&is_public=none&changes-since=2016-01-01"),
+            get("/v1/images/detail?limit=20&is_public=none\
+                 &changes-since=2016-01-01T10%3A00%3A00.5%2B02%3A00"),
         ]
     );
 }
@@ -220,7 +346,7 @@ fn filters_v1_cannot_express_fail_before_any_request() {
 
 #[test]
 fn min_ram_and_min_disk_from_the_query_reach_the_wire() {
-    let wire = Wire::new(vec![page(&["a"])]);
+    let wire = Wire::new(vec![page(&["a"]), page(&[])]);
     let query = ListQuery {
         min_ram: Some(512),
         min_disk: Some(2),
@@ -232,10 +358,12 @@ fn min_ram_and_min_disk_from_the_query_reach_the_wire() {
         .map(|r| r.unwrap().id)
         .collect();
     assert_eq!(ids, ["a"]);
-    let target = &wire.seen()[0].target;
-    assert!(
-        target.contains("min_ram=512") && target.contains("min_disk=2"),
-        "{target}"
+    assert_eq!(
+        wire.seen(),
+        [
+            get("/v1/images/detail?limit=20&min_ram=512&min_disk=2&is_public=none"),
+            get("/v1/images/detail?limit=20&marker=a&min_ram=512&min_disk=2&is_public=none"),
+        ]
     );
     // v2 has no such filters: refused before any request.
     let v2 = Wire::new(vec![]);

@@ -80,6 +80,7 @@ fn v1_extras_set_can_share_and_replace_the_whole_list() {
             ("accept", "application/json"),
             ("content-length", len),
             ("content-type", "application/json"),
+            ("user-agent", USER_AGENT),
             ("x-auth-token", TOKEN),
         ]
     };

@@ -23,6 +23,7 @@ fn upload_puts_octet_stream_data_without_purging() {
         let mut h = vec![
             ("accept", "application/json"),
             ("content-type", "application/octet-stream"),
+            ("user-agent", USER_AGENT),
             ("x-auth-token", TOKEN),
             ("x-glance-registry-purge-props", "false"),
         ];
@@ -70,6 +71,7 @@ fn download_streams_the_data_with_the_checksum_of_the_metadata() {
             &format!("/v1/images/{ID}"),
             &[
                 ("accept", "application/octet-stream, application/json"),
+                ("user-agent", USER_AGENT),
                 ("x-auth-token", TOKEN),
             ]
         )]
