@@ -204,14 +204,65 @@ fn config_check_prints_the_file_with_warnings_on_stderr() {
         json!([{"name": "lab", "id": "fs-1", "mountpoint": "/srv/images"}])
     );
     let warnings: Vec<&str> = run.stderr.lines().collect();
-    assert_eq!(warnings.len(), 2, "one line per deprecation: {run:#?}");
+    assert_eq!(
+        warnings.len(),
+        3,
+        "one line per deprecation, then the library's TLS warning: {run:#?}"
+    );
     assert!(warnings[0].starts_with("glance: warning: ") && warnings[0].contains(":4:"));
     assert!(
         warnings[0].contains("api_servers = http://127.0.0.1:9393"),
         "{run:#?}"
     );
     assert!(warnings[1].contains("api_insecure") && warnings[1].contains("insecure = true"));
+    assert!(
+        warnings[2].starts_with("glance: warning: ") && warnings[2].contains("DISABLED"),
+        "building the client warns that TLS is not verified: {run:#?}"
+    );
     assert_eq!(c["warnings"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn library_warnings_show_without_debug() {
+    let run = glance(&["--os-image-url", "127.0.0.1:9292", "config-check"]).ok();
+    assert_eq!(run.json()["servers"], json!(["127.0.0.1:9292"]));
+    let warnings = run.warnings();
+    assert_eq!(warnings.len(), 1, "{run:#?}");
+    assert!(
+        warnings[0].contains("has no scheme") && warnings[0].contains("http://127.0.0.1:9292"),
+        "{run:#?}"
+    );
+}
+
+#[test]
+fn a_password_in_a_server_url_is_never_printed() {
+    for url in [
+        "http://demo:pw-s3cr3t@127.0.0.1:9292",
+        "demo:pw-s3cr3t@127.0.0.1:9292",
+    ] {
+        // The library refuses it when the client is built (exit 2), after
+        // config-check has printed the configuration.
+        let run = glance(&["--os-image-url", url, "config-check"]);
+        assert_eq!(run.code, 2, "{run:#?}");
+        let c = run.json();
+        let shown = url.replace("demo:pw-s3cr3t", "***");
+        assert_eq!(c["servers"], json!([shown]), "{run:#?}");
+        assert_eq!(c["api_servers"], json!([shown]), "{run:#?}");
+        assert!(run.stderr.contains("credentials"), "{run:#?}");
+        assert!(
+            !run.stdout.contains("s3cr3t") && !run.stderr.contains("s3cr3t"),
+            "{run:#?}"
+        );
+        let run = glance(&["--os-image-url", url, "--debug", "image-list"]);
+        assert_eq!(run.code, 2, "{run:#?}");
+        assert!(!run.stderr.contains("s3cr3t"), "{run:#?}");
+    }
+    // A file's server URL is refused as the file is read, the error quoting it.
+    let (_dir, path) =
+        config_file("[glance]\napi_servers = http://demo:pw-s3cr3t@127.0.0.1:9292\n");
+    let run = glance(&["--config-file", &path, "config-check"])
+        .fails(2, &[":2:", "api_servers", "http://***@127.0.0.1:9292"]);
+    assert!(!run.stderr.contains("s3cr3t"), "{run:#?}");
 }
 
 #[test]
@@ -359,15 +410,23 @@ fn unreachable_server_exits_1_after_the_configured_retries() {
     let refused = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let (_dir, conf) = config_file("[glance]\nnum_retries = 1\n");
-    glance(&[
+    let run = glance(&[
         "--config-file",
         &conf,
         "--os-image-url",
         &refused,
+        "--os-auth-token",
+        "tok-s3cr3t",
         "image-show",
         ID,
     ])
     .fails(1, &["all 2 attempts", &refused, "refused"]);
+    // Without --debug: the library's warning for each failed attempt, then the error.
+    let warnings = run.warnings();
+    assert_eq!(warnings.len(), 2, "{run:#?}");
+    assert!(warnings[0].contains("attempt 1 of 2 failed"), "{run:#?}");
+    assert!(warnings[1].contains("no attempts left"), "{run:#?}");
+    assert!(!run.stderr.contains("s3cr3t"), "{run:#?}");
 }
 
 #[test]
@@ -1109,8 +1168,9 @@ fn the_same_login_from_os_variables_and_config_check_hides_the_secrets() {
     .ok();
     assert_eq!(run.json()["auth"], "application_credential");
     assert!(!run.stdout.contains("s3cr3t"), "{run:#?}");
-    // A password login without its password is a configuration error naming the variable.
-    glance_with(
+    // A password login without its password is a configuration error naming
+    // the variable, said once ("configuration error: ", not "...: configuration: ").
+    let run = glance_with(
         &["config-check"],
         &[
             ("OS_AUTH_URL", "http://127.0.0.1:1/v3"),
@@ -1119,7 +1179,8 @@ fn the_same_login_from_os_variables_and_config_check_hides_the_secrets() {
         ],
         None,
     )
-    .fails(2, &["OS_PASSWORD"]);
+    .fails(2, &["glance: configuration error: OS_PASSWORD is not set"]);
+    assert!(!run.stderr.contains("configuration: "), "{run:#?}");
 }
 
 #[test]

@@ -4,8 +4,8 @@
 use glance_client::{ApiVersion, Auth, Config};
 use serde_json::{Value, json};
 
-use crate::Failure;
 use crate::args::Values;
+use crate::{Failure, redact};
 
 /// The resolved configuration and where its servers came from.
 pub struct Settings {
@@ -21,7 +21,7 @@ pub fn resolve(global: &Values) -> Result<Settings, Failure> {
     let mut config = if config_files.is_empty() {
         Config::default()
     } else {
-        Config::from_files(&config_files).map_err(|e| Failure::Config(e.to_string()))?
+        Config::from_files(&config_files).map_err(|e| Failure::Config(crate::error_message(&e)))?
     };
 
     let cli_urls = split_urls(global.all("--os-image-url"));
@@ -50,7 +50,7 @@ pub fn resolve(global: &Values) -> Result<Settings, Failure> {
     };
     config
         .apply_os_vars(flag_or_env)
-        .map_err(|e| Failure::Config(e.to_string()))?;
+        .map_err(|e| Failure::Config(crate::error_message(&e)))?;
 
     match global.one("--os-auth-token") {
         Some("") => return Err(Failure::Usage("--os-auth-token is empty".into())),
@@ -123,7 +123,8 @@ fn path(p: &Option<std::path::PathBuf>) -> Value {
         .map_or(Value::Null, |p| Value::from(p.display().to_string()))
 }
 
-/// The configuration as `config-check` prints it. Never shows the token.
+/// The configuration as `config-check` prints it: never the token, and URLs
+/// without their user information.
 pub fn to_json(settings: &Settings) -> Value {
     let c = &settings.config;
     let auth = match &c.auth {
@@ -135,10 +136,10 @@ pub fn to_json(settings: &Settings) -> Value {
     };
     json!({
         "config_files": settings.config_files,
-        "servers": c.servers(),
+        "servers": redact::all(&c.servers()),
         "servers_from": settings.servers_from,
-        "api_servers": c.api_servers,
-        "endpoint_override": c.endpoint_override,
+        "api_servers": redact::all(&c.api_servers),
+        "endpoint_override": c.endpoint_override.as_deref().map(redact::text),
         "api_version": c.api_version.number(),
         "auth": auth,
         "num_retries": c.num_retries,
@@ -157,6 +158,6 @@ pub fn to_json(settings: &Settings) -> Value {
             "mountpoint": f.mountpoint.display().to_string(),
         })).collect::<Vec<_>>(),
         "verify_glance_signatures": c.verify_glance_signatures,
-        "warnings": c.warnings,
+        "warnings": redact::all(&c.warnings),
     })
 }
