@@ -3,7 +3,8 @@
 # project's launcher (tests/lab/start-glance.sh, 127.0.0.1 only), builds the
 # example tool `glance`, uploads a sample image with it, downloads it back
 # over HTTP and through the local file-store short-circuit, prints each
-# report, checks the bytes with cmp, and stops Glance on exit.
+# report, checks that each JSON report says where the data came from and
+# "verified": "sha512", checks the bytes with cmp, and stops Glance on exit.
 #
 # Needs what the real-Glance tests need: python3 >= 3.11 with venv, a C
 # compiler and Python headers, and PyPI the first time (the virtualenv is
@@ -27,6 +28,23 @@ export GLANCE_VENV=${GLANCE_VENV:-$TARGET/tmp/glance-venv}
 step() { printf '\n== %s\n' "$*"; }
 say() { printf '   %s\n' "$*"; }
 die() { echo "demo: $*" >&2; exit 1; }
+
+# expect FILE KEY VALUE: the tool's pretty-printed `--json` report in FILE
+# has the line `"KEY": "VALUE"`; otherwise dies showing what it has instead.
+expect() {
+    local file=$1 key=$2 value=$3 shown
+    grep -Eq "^ *\"$key\": \"$value\",?\$" "$file" && return
+    shown=$(grep -E "^ *\"$key\":" "$file" | sed 's/^ *//; s/,$//') || true
+    die "$file: expected \"$key\": \"$value\", the report has ${shown:-no \"$key\"}"
+}
+
+# check_report FILE SOURCE: the download came from SOURCE (http or local) and
+# was verified with sha512, which the lab's Glance computes for every image.
+check_report() {
+    expect "$1" source "$2"
+    expect "$1" verified sha512
+    say "report checked: \"source\": \"$2\", \"verified\": \"sha512\""
+}
 
 mkdir -p "$WORK"
 stop() {
@@ -74,8 +92,9 @@ step "Downloading it over HTTP (glance image-download --no-local)"
 rm -f "$WORK/over-http.raw"
 glance --json image-download "$ID" --file "$WORK/over-http.raw" --no-local --progress |
     tee "$WORK/over-http.json" | sed 's/^/   /'
-grep -q '"source": "http"' "$WORK/over-http.json" || die "the HTTP download did not come over HTTP"
-cmp "$SAMPLE" "$WORK/over-http.raw" && say "cmp: identical to the sample"
+check_report "$WORK/over-http.json" http
+cmp "$SAMPLE" "$WORK/over-http.raw" || die "the HTTP download differs from the sample"
+say "cmp: identical to the sample"
 
 step "Downloading it through the local file store ([image_file_url] in a nova.conf)"
 cat >"$WORK/nova.conf" <<EOF
@@ -96,8 +115,9 @@ rm -f "$WORK/local.raw"
     sed 's/^/   /'
 "$GLANCE_TOOL" --config-file "$WORK/nova.conf" --json image-download "$ID" --file "$WORK/local.raw" |
     tee "$WORK/local.json" | sed 's/^/   /'
-grep -q '"source": "local"' "$WORK/local.json" || die "the local short-circuit was not used"
-cmp "$SAMPLE" "$WORK/local.raw" && say "cmp: identical to the sample"
+check_report "$WORK/local.json" local
+cmp "$SAMPLE" "$WORK/local.raw" || die "the local copy differs from the sample"
+say "cmp: identical to the sample"
 
 step "Cleaning up (glance image-delete; Glance stops on exit)"
 glance image-delete "$ID"

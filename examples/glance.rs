@@ -8,7 +8,9 @@
 //!
 //! `glance help` lists the commands, `glance help COMMAND` a command's
 //! arguments. Exit status: 0 success, 1 an API or I/O error, 2 a usage or
-//! configuration error; each error is one line on stderr.
+//! configuration error; each error is one line on stderr, after the
+//! library's warnings (`glance: warning: ...`), if any. No output shows a
+//! token, a password or the user information of a URL.
 
 use std::process::ExitCode;
 
@@ -22,6 +24,8 @@ mod commands;
 mod download;
 #[path = "glance/progress.rs"]
 mod progress;
+#[path = "glance/redact.rs"]
+mod redact;
 #[path = "glance/settings.rs"]
 mod settings;
 
@@ -61,14 +65,25 @@ impl Failure {
     }
 }
 
+/// An error's message on one line (a server's message may hold newlines),
+/// without the library's `configuration: ` prefix of a configuration error
+/// that names no file: the tool says `configuration error: ` already.
+pub fn error_message(e: &Error) -> String {
+    let text = match e {
+        Error::Config {
+            file: None,
+            line: None,
+            message,
+            ..
+        } => message.clone(),
+        other => other.to_string(),
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 impl From<Error> for Failure {
     fn from(e: Error) -> Failure {
-        // Display is one line, except that a server's message may hold newlines.
-        let message = e
-            .to_string()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let message = error_message(&e);
         match e {
             Error::Config { .. } => Failure::Config(message),
             // What the caller asked for cannot be expressed (a bad filter,
@@ -79,7 +94,8 @@ impl From<Error> for Failure {
     }
 }
 
-/// Writes the library's log records to stderr, one line each.
+/// Writes the library's log records to stderr, one line each, URLs without
+/// their user information. The library logs no header, so never a token.
 struct StderrLogger;
 
 impl log::Log for StderrLogger {
@@ -95,7 +111,10 @@ impl log::Log for StderrLogger {
                 log::Level::Info => "note",
                 log::Level::Debug | log::Level::Trace => "debug",
             };
-            eprintln!("glance: {level}: {}", record.args());
+            eprintln!(
+                "glance: {level}: {}",
+                redact::text(&record.args().to_string())
+            );
         }
     }
 
@@ -107,10 +126,11 @@ fn main() -> ExitCode {
     match run(&argv) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
+            let m = redact::text(failure.message());
             match &failure {
-                Failure::Usage(m) => eprintln!("glance: {m} (see `glance help`)"),
-                Failure::Config(m) => eprintln!("glance: configuration error: {m}"),
-                Failure::Api(m) => eprintln!("glance: error: {m}"),
+                Failure::Usage(_) => eprintln!("glance: {m} (see `glance help`)"),
+                Failure::Config(_) => eprintln!("glance: configuration error: {m}"),
+                Failure::Api(_) => eprintln!("glance: error: {m}"),
             }
             ExitCode::from(failure.code())
         }
@@ -135,15 +155,18 @@ fn run(argv: &[String]) -> Result<(), Failure> {
     // The configuration's warnings, once each (they were logged before the
     // logger below existed, so they are not shown twice).
     for warning in &settings.config.warnings {
-        eprintln!("glance: warning: {warning}");
+        eprintln!("glance: warning: {}", redact::text(warning));
     }
-    // With --debug, the library's log (each request, each failed attempt,
-    // warnings) goes to stderr; never a token. Without it, errors stay one
-    // line: the final error already names every failed attempt.
-    if inv.global.flag("--debug") {
-        log::set_max_level(log::LevelFilter::Debug);
-        let _ = log::set_logger(&StderrLogger);
-    }
+    // The library's warnings (a server URL without a scheme, TLS
+    // verification disabled, a failed attempt, an unverified download) always
+    // go to stderr; with --debug also each request and login. Never a token:
+    // the library logs no header.
+    log::set_max_level(if inv.global.flag("--debug") {
+        log::LevelFilter::Debug
+    } else {
+        log::LevelFilter::Warn
+    });
+    let _ = log::set_logger(&StderrLogger);
     let json = inv.global.flag("--json");
     if spec.name == "config-check" {
         commands::print_json(&settings::to_json(&settings))?;

@@ -2,8 +2,8 @@
 //! auth_token (both started by `support::keystone_lab`): password and
 //! application-credential logins, the image API found in the catalog, a
 //! wrong password, a revoked token renewed once, a project whose catalog has
-//! no image service. Token expiry and the exact wire exchanges are in
-//! `keystone_wire.rs`.
+//! no image service. Token expiry is in `keystone_expiry.rs` (a Keystone of
+//! short-lived tokens) and `keystone_wire.rs` (with the exact exchanges).
 
 mod support;
 

@@ -204,14 +204,65 @@ fn config_check_prints_the_file_with_warnings_on_stderr() {
         json!([{"name": "lab", "id": "fs-1", "mountpoint": "/srv/images"}])
     );
     let warnings: Vec<&str> = run.stderr.lines().collect();
-    assert_eq!(warnings.len(), 2, "one line per deprecation: {run:#?}");
+    assert_eq!(
+        warnings.len(),
+        3,
+        "one line per deprecation, then the library's TLS warning: {run:#?}"
+    );
     assert!(warnings[0].starts_with("glance: warning: ") && warnings[0].contains(":4:"));
     assert!(
         warnings[0].contains("api_servers = http://127.0.0.1:9393"),
         "{run:#?}"
     );
     assert!(warnings[1].contains("api_insecure") && warnings[1].contains("insecure = true"));
+    assert!(
+        warnings[2].starts_with("glance: warning: ") && warnings[2].contains("DISABLED"),
+        "building the client warns that TLS is not verified: {run:#?}"
+    );
     assert_eq!(c["warnings"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn library_warnings_show_without_debug() {
+    let run = glance(&["--os-image-url", "127.0.0.1:9292", "config-check"]).ok();
+    assert_eq!(run.json()["servers"], json!(["127.0.0.1:9292"]));
+    let warnings = run.warnings();
+    assert_eq!(warnings.len(), 1, "{run:#?}");
+    assert!(
+        warnings[0].contains("has no scheme") && warnings[0].contains("http://127.0.0.1:9292"),
+        "{run:#?}"
+    );
+}
+
+#[test]
+fn a_password_in_a_server_url_is_never_printed() {
+    for url in [
+        "http://demo:pw-s3cr3t@127.0.0.1:9292",
+        "demo:pw-s3cr3t@127.0.0.1:9292",
+    ] {
+        // The library refuses it when the client is built (exit 2), after
+        // config-check has printed the configuration.
+        let run = glance(&["--os-image-url", url, "config-check"]);
+        assert_eq!(run.code, 2, "{run:#?}");
+        let c = run.json();
+        let shown = url.replace("demo:pw-s3cr3t", "***");
+        assert_eq!(c["servers"], json!([shown]), "{run:#?}");
+        assert_eq!(c["api_servers"], json!([shown]), "{run:#?}");
+        assert!(run.stderr.contains("credentials"), "{run:#?}");
+        assert!(
+            !run.stdout.contains("s3cr3t") && !run.stderr.contains("s3cr3t"),
+            "{run:#?}"
+        );
+        let run = glance(&["--os-image-url", url, "--debug", "image-list"]);
+        assert_eq!(run.code, 2, "{run:#?}");
+        assert!(!run.stderr.contains("s3cr3t"), "{run:#?}");
+    }
+    // A file's server URL is refused as the file is read, the error quoting it.
+    let (_dir, path) =
+        config_file("[glance]\napi_servers = http://demo:pw-s3cr3t@127.0.0.1:9292\n");
+    let run = glance(&["--config-file", &path, "config-check"])
+        .fails(2, &[":2:", "api_servers", "http://***@127.0.0.1:9292"]);
+    assert!(!run.stderr.contains("s3cr3t"), "{run:#?}");
 }
 
 #[test]
@@ -359,15 +410,23 @@ fn unreachable_server_exits_1_after_the_configured_retries() {
     let refused = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let (_dir, conf) = config_file("[glance]\nnum_retries = 1\n");
-    glance(&[
+    let run = glance(&[
         "--config-file",
         &conf,
         "--os-image-url",
         &refused,
+        "--os-auth-token",
+        "tok-s3cr3t",
         "image-show",
         ID,
     ])
     .fails(1, &["all 2 attempts", &refused, "refused"]);
+    // Without --debug: the library's warning for each failed attempt, then the error.
+    let warnings = run.warnings();
+    assert_eq!(warnings.len(), 2, "{run:#?}");
+    assert!(warnings[0].contains("attempt 1 of 2 failed"), "{run:#?}");
+    assert!(warnings[1].contains("no attempts left"), "{run:#?}");
+    assert!(!run.stderr.contains("s3cr3t"), "{run:#?}");
 }
 
 #[test]
@@ -1109,8 +1168,9 @@ fn the_same_login_from_os_variables_and_config_check_hides_the_secrets() {
     .ok();
     assert_eq!(run.json()["auth"], "application_credential");
     assert!(!run.stdout.contains("s3cr3t"), "{run:#?}");
-    // A password login without its password is a configuration error naming the variable.
-    glance_with(
+    // A password login without its password is a configuration error naming
+    // the variable, said once ("configuration error: ", not "...: configuration: ").
+    let run = glance_with(
         &["config-check"],
         &[
             ("OS_AUTH_URL", "http://127.0.0.1:1/v3"),
@@ -1119,7 +1179,176 @@ fn the_same_login_from_os_variables_and_config_check_hides_the_secrets() {
         ],
         None,
     )
-    .fails(2, &["OS_PASSWORD"]);
+    .fails(2, &["glance: configuration error: OS_PASSWORD is not set"]);
+    assert!(!run.stderr.contains("configuration: "), "{run:#?}");
+}
+
+/// The login settings of a Keystone user, as OS_* variables.
+const ENV_LOGIN: [(&str, &str); 5] = [
+    ("OS_AUTH_URL", "http://127.0.0.1:1/v3"),
+    ("OS_USERNAME", "env-user"),
+    ("OS_PASSWORD", "env-pw-s3cr3t"),
+    ("OS_PROJECT_NAME", "env-project"),
+    ("OS_USER_DOMAIN_NAME", "Default"),
+];
+
+/// `config-check` with `args` and `env`; its JSON, after checking that no
+/// secret was printed.
+fn checked(args: &[&str], env: &[(&str, &str)]) -> Value {
+    let mut all = vec!["--os-image-url", "http://127.0.0.1:9292", "config-check"];
+    all.extend(args);
+    let run = glance_with(&all, env, None).ok();
+    assert!(
+        !run.stdout.contains("s3cr3t") && !run.stderr.contains("s3cr3t"),
+        "{run:#?}"
+    );
+    run.json()
+}
+
+#[test]
+fn a_login_on_the_command_line_beats_a_token_in_the_environment() {
+    let cli_password = [
+        "--os-auth-url",
+        "http://127.0.0.1:2/v3",
+        "--os-username",
+        "cli-user",
+        "--os-password",
+        "cli-pw-s3cr3t",
+    ];
+    for token in ["OS_AUTH_TOKEN", "OS_TOKEN"] {
+        let c = checked(&cli_password, &[(token, "env-tok-s3cr3t")]);
+        assert_eq!(c["auth"], "password", "{token}: {c:#}");
+        assert_eq!(c["auth_url"], "http://127.0.0.1:2/v3");
+        assert_eq!(c["username"], "cli-user");
+    }
+    // The environment fills in what the flags leave open.
+    let c = checked(
+        &["--os-password", "cli-pw-s3cr3t"],
+        &[
+            ("OS_AUTH_TOKEN", "env-tok-s3cr3t"),
+            ("OS_AUTH_URL", "http://127.0.0.1:1/v3"),
+            ("OS_USERNAME", "env-user"),
+        ],
+    );
+    assert_eq!(c["auth"], "password", "{c:#}");
+    assert_eq!(c["username"], "env-user");
+    // Flags that choose no login leave OS_AUTH_TOKEN in charge, as before.
+    let c = checked(
+        &["--os-region-name", "R2"],
+        &[("OS_AUTH_TOKEN", "env-tok-s3cr3t")],
+    );
+    assert_eq!(c["auth"], "token", "{c:#}");
+    assert_eq!(c["region_name"], "R2");
+}
+
+#[test]
+fn a_token_on_the_command_line_beats_a_login_type_in_the_environment() {
+    let mut env = ENV_LOGIN.to_vec();
+    env.push(("OS_AUTH_TYPE", "password"));
+    assert_eq!(checked(&[], &env)["auth"], "password");
+    for flag in ["--os-token", "--os-auth-token"] {
+        let c = checked(&[flag, "cli-tok-s3cr3t"], &env);
+        assert_eq!(c["auth"], "token", "{flag}: {c:#}");
+        assert_eq!(c["auth_type"], "token");
+        assert_eq!(c["auth_url"], Value::Null);
+    }
+    // And --os-auth-type on the command line is the login type.
+    let c = checked(&["--os-auth-type", "none"], &env);
+    assert_eq!(c["auth"], "none", "{c:#}");
+}
+
+#[test]
+fn a_command_line_password_login_is_used_despite_os_auth_token() {
+    let glance_server = Server::run();
+    glance_server.expect(
+        Expectation::matching(all_of![
+            request::method_path("GET", format!("/v2/images/{ID}")),
+            request::headers(contains(("x-auth-token", "tok-from-keystone"))),
+        ])
+        .respond_with(status_code(200).body(SHOW)),
+    );
+    let ks = keystone(&glance_server.url_str("/v2"));
+    let auth_url = ks.url_str("/v3");
+    let run = glance_with(
+        &[
+            "--os-auth-url",
+            &auth_url,
+            "--os-username",
+            "demo",
+            "--os-password",
+            "pw-s3cr3t",
+            "--os-user-domain-name",
+            "Default",
+            "--os-project-name",
+            "demo",
+            "--os-project-domain-name",
+            "Default",
+            "--os-interface",
+            "public",
+            "--json",
+            "image-show",
+            ID,
+        ],
+        &[
+            ("OS_AUTH_TOKEN", "env-tok-s3cr3t"),
+            ("OS_TOKEN", "env-tok-s3cr3t"),
+        ],
+        None,
+    )
+    .ok();
+    assert_eq!(run.json()["id"], ID);
+    assert!(!run.stderr.contains("s3cr3t"), "{run:#?}");
+}
+
+#[test]
+fn config_check_shows_the_keystone_settings_but_no_secret() {
+    let mut env = ENV_LOGIN.to_vec();
+    env.extend([
+        ("OS_PROJECT_DOMAIN_ID", "default"),
+        ("OS_REGION_NAME", "RegionTwo"),
+        ("OS_INTERFACE", "public"),
+    ]);
+    let c = checked(&[], &env);
+    for (key, value) in [
+        ("auth", json!("password")),
+        ("auth_type", json!("password")),
+        ("auth_url", json!("http://127.0.0.1:1/v3")),
+        ("username", json!("env-user")),
+        ("user_id", Value::Null),
+        ("user_domain_name", json!("Default")),
+        ("user_domain_id", Value::Null),
+        ("project_name", json!("env-project")),
+        ("project_id", Value::Null),
+        ("project_domain_id", json!("default")),
+        ("project_domain_name", Value::Null),
+        ("application_credential_id", Value::Null),
+        ("region_name", json!("RegionTwo")),
+        ("valid_interfaces", json!(["public"])),
+    ] {
+        assert_eq!(c[key], value, "{key}: {c:#}");
+    }
+    let c = checked(
+        &[
+            "--os-auth-url",
+            "http://ks:5000/v3",
+            "--os-application-credential-name",
+            "lab",
+            "--os-user-id",
+            "u1",
+            "--os-application-credential-secret",
+            "ac-s3cr3t",
+        ],
+        &[],
+    );
+    assert_eq!(c["auth_type"], "v3applicationcredential", "{c:#}");
+    assert_eq!(c["application_credential_name"], "lab");
+    assert_eq!(c["user_id"], "u1");
+    assert_eq!(c["project_name"], Value::Null);
+    assert_eq!(c["region_name"], Value::Null);
+    assert_eq!(c["valid_interfaces"], json!(["internal", "public"]));
+    let c = checked(&[], &[]);
+    assert_eq!(c["auth_type"], "none");
+    assert_eq!(c["auth_url"], Value::Null);
 }
 
 #[test]

@@ -327,7 +327,7 @@ fn image_delete(client: &Client, ids: &[String]) -> Result<(), Failure> {
             for (i, (id, failure)) in failed.into_iter().enumerate() {
                 let line = format!("deleting {id}: {}", failure.message());
                 if i + 1 < n {
-                    eprintln!("glance: error: {line}");
+                    eprintln!("glance: error: {}", crate::redact::text(&line));
                 } else {
                     let line = match ids.len() {
                         1 => line,

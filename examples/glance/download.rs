@@ -28,7 +28,10 @@ pub fn image_download(client: &Client, id: &str, o: &Values, json: bool) -> Resu
         .as_ref()
         .map_or_else(|| path.to_string(), |p| p.display().to_string());
     let (source, from) = match &report.source {
-        DownloadSource::Http { server } => ("http", format!("over HTTP from {server}")),
+        DownloadSource::Http { server } => (
+            "http",
+            format!("over HTTP from {}", crate::redact::text(server)),
+        ),
         DownloadSource::Local { path } => (
             "local",
             format!("from the local file store copy {}", path.display()),
@@ -37,7 +40,10 @@ pub fn image_download(client: &Client, id: &str, o: &Values, json: bool) -> Resu
     };
     if source == "http" {
         for refusal in &report.local_refusals {
-            eprintln!("glance: note: local copy not used: {refusal}");
+            eprintln!(
+                "glance: note: local copy not used: {}",
+                crate::redact::text(&refusal.to_string())
+            );
         }
     }
     if json {

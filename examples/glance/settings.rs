@@ -1,11 +1,12 @@
 //! The configuration the tool runs with: `--config-file`s first, the
 //! environment over them, the command line over both.
 
+use glance_client::auth::{Credential, Domain, Project, User};
 use glance_client::{ApiVersion, Auth, Config};
 use serde_json::{Value, json};
 
-use crate::Failure;
 use crate::args::Values;
+use crate::{Failure, redact};
 
 /// The resolved configuration and where its servers came from.
 pub struct Settings {
@@ -21,7 +22,7 @@ pub fn resolve(global: &Values) -> Result<Settings, Failure> {
     let mut config = if config_files.is_empty() {
         Config::default()
     } else {
-        Config::from_files(&config_files).map_err(|e| Failure::Config(e.to_string()))?
+        Config::from_files(&config_files).map_err(|e| Failure::Config(crate::error_message(&e)))?
     };
 
     let cli_urls = split_urls(global.all("--os-image-url"));
@@ -40,27 +41,7 @@ pub fn resolve(global: &Values) -> Result<Settings, Failure> {
         "none"
     };
 
-    // Keystone: each OS_* variable, or its --os-* flag over it.
-    let flag_or_env = |name: &str| {
-        let flag = format!("--{}", name.to_ascii_lowercase().replace('_', "-"));
-        match global.one(&flag) {
-            Some(v) => Some(v.to_string()),
-            None => env(name),
-        }
-    };
-    config
-        .apply_os_vars(flag_or_env)
-        .map_err(|e| Failure::Config(e.to_string()))?;
-
-    match global.one("--os-auth-token") {
-        Some("") => return Err(Failure::Usage("--os-auth-token is empty".into())),
-        Some(token) => config.auth = Auth::Token(token.to_string()),
-        None => {
-            if let Some(token) = env("OS_AUTH_TOKEN") {
-                config.auth = Auth::Token(token);
-            }
-        }
-    }
+    apply_login(&mut config, global)?;
 
     match global.one("--os-image-api-version") {
         Some(v) => {
@@ -82,6 +63,75 @@ pub fn resolve(global: &Values) -> Result<Settings, Failure> {
         config_files,
         servers_from,
     })
+}
+
+/// Keystone settings and the login, from the `--os-*` flags and the `OS_*`
+/// variables.
+///
+/// A login chosen on the command line (`--os-auth-type`, a token, an
+/// application credential, a user or a password) is the login, whatever the
+/// environment says; the environment only fills in what the flags leave
+/// open (e.g. `--os-password` with `OS_USERNAME`). Otherwise the environment
+/// chooses as `Config::apply_os_vars` does, and `OS_AUTH_TOKEN` (the
+/// glanceclient token, with `OS_IMAGE_URL`) wins over an `OS_*` login.
+/// Settings that are not a login (`--os-auth-url`, `--os-region-name`, ...)
+/// override their variable one by one.
+fn apply_login(config: &mut Config, global: &Values) -> Result<(), Failure> {
+    let flag = |name: &str| {
+        global
+            .one(name)
+            .filter(|v| !v.trim().is_empty())
+            .map(String::from)
+    };
+    let token_flag = match global.one("--os-auth-token") {
+        Some(v) if v.trim().is_empty() => {
+            return Err(Failure::Usage("--os-auth-token is empty".into()));
+        }
+        Some(v) => Some(v.to_string()),
+        None => flag("--os-token"),
+    };
+    let chosen_on_command_line = flag("--os-auth-type").or_else(|| {
+        if token_flag.is_some() {
+            Some("token".into())
+        } else if flag("--os-application-credential-id").is_some()
+            || flag("--os-application-credential-name").is_some()
+        {
+            Some("v3applicationcredential".into())
+        } else if ["--os-password", "--os-username", "--os-user-id"]
+            .iter()
+            .any(|f| flag(f).is_some())
+        {
+            Some("password".into())
+        } else {
+            None
+        }
+    });
+    // Each OS_* variable, or its --os-* flag over it; OS_AUTH_TYPE says what
+    // the command line chose, so that neither the environment's OS_AUTH_TYPE
+    // nor its OS_TOKEN can turn that login into another.
+    let lookup = |name: &str| -> Option<String> {
+        match name {
+            "OS_AUTH_TYPE" if chosen_on_command_line.is_some() => chosen_on_command_line.clone(),
+            "OS_TOKEN" => token_flag
+                .clone()
+                .or_else(|| env("OS_AUTH_TOKEN"))
+                .or_else(|| env("OS_TOKEN")),
+            _ => flag(&format!(
+                "--{}",
+                name.to_ascii_lowercase().replace('_', "-")
+            ))
+            .or_else(|| env(name)),
+        }
+    };
+    config
+        .apply_os_vars(lookup)
+        .map_err(|e| Failure::Config(crate::error_message(&e)))?;
+    if chosen_on_command_line.is_none()
+        && let Some(token) = env("OS_AUTH_TOKEN")
+    {
+        config.auth = Auth::Token(token);
+    }
+    Ok(())
 }
 
 /// Servers given outside the files replace the files' `api_servers` and
@@ -123,7 +173,8 @@ fn path(p: &Option<std::path::PathBuf>) -> Value {
         .map_or(Value::Null, |p| Value::from(p.display().to_string()))
 }
 
-/// The configuration as `config-check` prints it. Never shows the token.
+/// The configuration as `config-check` prints it: never a token, password
+/// or secret, and URLs without their user information.
 pub fn to_json(settings: &Settings) -> Value {
     let c = &settings.config;
     let auth = match &c.auth {
@@ -133,12 +184,12 @@ pub fn to_json(settings: &Settings) -> Value {
         Auth::ApplicationCredential(_) => "application_credential",
         _ => "other",
     };
-    json!({
+    let mut value = json!({
         "config_files": settings.config_files,
-        "servers": c.servers(),
+        "servers": redact::all(&c.servers()),
         "servers_from": settings.servers_from,
-        "api_servers": c.api_servers,
-        "endpoint_override": c.endpoint_override,
+        "api_servers": redact::all(&c.api_servers),
+        "endpoint_override": c.endpoint_override.as_deref().map(redact::text),
         "api_version": c.api_version.number(),
         "auth": auth,
         "num_retries": c.num_retries,
@@ -157,6 +208,89 @@ pub fn to_json(settings: &Settings) -> Value {
             "mountpoint": f.mountpoint.display().to_string(),
         })).collect::<Vec<_>>(),
         "verify_glance_signatures": c.verify_glance_signatures,
-        "warnings": c.warnings,
-    })
+        "warnings": redact::all(&c.warnings),
+    });
+    if let Value::Object(fields) = &mut value {
+        fields.extend(keystone_json(c));
+    }
+    value
+}
+
+/// The Keystone settings under keystoneauth's option names (`OS_AUTH_URL` is
+/// `auth_url`), `null` where the login has no such part. Never the token,
+/// password or secret.
+fn keystone_json(c: &Config) -> serde_json::Map<String, Value> {
+    let mut k = serde_json::Map::new();
+    let mut set = |key: &str, value: Option<&str>| {
+        k.insert(key.to_string(), value.map_or(Value::Null, Value::from));
+    };
+    let (auth_type, auth_url, user, project, credential) = match &c.auth {
+        Auth::None => ("none", None, None, None, None),
+        Auth::Token(_) => ("token", None, None, None, None),
+        Auth::Password(p) => (
+            "password",
+            Some(&p.auth_url),
+            Some(&p.user),
+            p.project.as_ref(),
+            None,
+        ),
+        Auth::ApplicationCredential(a) => {
+            let user = match &a.credential {
+                Credential::Name { user, .. } => Some(user),
+                _ => None,
+            };
+            (
+                "v3applicationcredential",
+                Some(&a.auth_url),
+                user,
+                None,
+                Some(&a.credential),
+            )
+        }
+        _ => ("other", None, None, None, None),
+    };
+    set("auth_type", Some(auth_type));
+    set("auth_url", auth_url.map(|u| redact::text(u)).as_deref());
+    let (user_id, username, user_domain) = match user {
+        Some(User::Id(id)) => (Some(id.as_str()), None, None),
+        Some(User::Name { name, domain }) => (None, Some(name.as_str()), Some(domain)),
+        _ => (None, None, None),
+    };
+    set("user_id", user_id);
+    set("username", username);
+    set("user_domain_id", domain_id(user_domain));
+    set("user_domain_name", domain_name(user_domain));
+    let (project_id, project_name, project_domain) = match project {
+        Some(Project::Id(id)) => (Some(id.as_str()), None, None),
+        Some(Project::Name { name, domain }) => (None, Some(name.as_str()), Some(domain)),
+        _ => (None, None, None),
+    };
+    set("project_id", project_id);
+    set("project_name", project_name);
+    set("project_domain_id", domain_id(project_domain));
+    set("project_domain_name", domain_name(project_domain));
+    let (credential_id, credential_name) = match credential {
+        Some(Credential::Id(id)) => (Some(id.as_str()), None),
+        Some(Credential::Name { name, .. }) => (None, Some(name.as_str())),
+        _ => (None, None),
+    };
+    set("application_credential_id", credential_id);
+    set("application_credential_name", credential_name);
+    set("region_name", c.region_name.as_deref());
+    k.insert("valid_interfaces".into(), json!(c.valid_interfaces));
+    k
+}
+
+fn domain_id(domain: Option<&Domain>) -> Option<&str> {
+    match domain {
+        Some(Domain::Id(id)) => Some(id),
+        _ => None,
+    }
+}
+
+fn domain_name(domain: Option<&Domain>) -> Option<&str> {
+    match domain {
+        Some(Domain::Name(name)) => Some(name),
+        _ => None,
+    }
 }

@@ -29,24 +29,36 @@ impl Run {
         self
     }
 
-    /// Asserts a failure with `code`, nothing on stdout, and exactly one
-    /// line on stderr that contains every one of `words`.
+    /// Asserts a failure with `code`, nothing on stdout, and one error line
+    /// on stderr, the last, that contains every one of `words`; any lines
+    /// before it are the library's warnings (`glance: warning: `).
     pub fn fails(self, code: i32, words: &[&str]) -> Run {
         assert_eq!(self.code, code, "expected exit status {code}: {self:#?}");
         assert_eq!(self.stdout, "", "nothing on stdout on failure: {self:#?}");
-        assert_eq!(
-            self.stderr.lines().count(),
-            1,
-            "one line on stderr: {self:#?}"
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        let Some((error, warnings)) = lines.split_last() else {
+            panic!("an error line on stderr: {self:#?}");
+        };
+        assert!(
+            warnings.iter().all(|l| l.starts_with("glance: warning: ")),
+            "only warnings before the one error line: {self:#?}"
         );
-        assert!(self.stderr.starts_with("glance: "), "{self:#?}");
+        assert!(
+            error.starts_with("glance: ") && !error.starts_with("glance: warning: "),
+            "the last line is the error: {self:#?}"
+        );
         for word in words {
-            assert!(
-                self.stderr.contains(word),
-                "stderr names {word:?}: {self:#?}"
-            );
+            assert!(error.contains(word), "the error names {word:?}: {self:#?}");
         }
         self
+    }
+
+    /// The lines on stderr that are warnings.
+    pub fn warnings(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|l| l.starts_with("glance: warning: "))
+            .collect()
     }
 }
 

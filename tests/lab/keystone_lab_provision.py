@@ -39,11 +39,37 @@ TRUST = ENV.get("KS_TRUST_PASSWORDS") == "1"
 
 
 class Failed(Exception):
-    pass
+    def __init__(self, message, code=None):
+        super().__init__(message)
+        self.code = code
+
+
+class Session:
+    """A token that logs in again once Keystone refuses it: with
+    KEYSTONE_TOKEN_EXPIRATION of a few seconds, provisioning outlives one."""
+
+    def __init__(self, user, password, scope):
+        self.args = (user, password, scope)
+        self.token = self.login()
+
+    def login(self):
+        token = login(*self.args)
+        if not token:
+            raise Failed(f"{self.args[0]} cannot log in with scope {self.args[2]}")
+        return token
 
 
 def call(method, path, body=None, token=None):
-    """One identity API call: (status, headers, decoded JSON or None)."""
+    """One identity API call: (status, headers, decoded JSON or None).
+    token is a token or a Session, renewed and the call repeated on a 401."""
+    if isinstance(token, Session):
+        try:
+            return call(method, path, body, token.token)
+        except Failed as e:
+            if e.code != 401:
+                raise
+            token.token = token.login()
+            return call(method, path, body, token.token)
     headers = {"Accept": "application/json"}
     data = None
     if body is not None:
@@ -57,7 +83,7 @@ def call(method, path, body=None, token=None):
             raw = response.read()
             return response.status, response.headers, json.loads(raw) if raw else None
     except urllib.error.HTTPError as e:
-        raise Failed(f"{method} {path}: {e.code} {e.read()[:300]!r}") from None
+        raise Failed(f"{method} {path}: {e.code} {e.read()[:300]!r}", e.code) from None
 
 
 def login(user, password, scope=None):
@@ -78,9 +104,7 @@ def query(**kw):
 
 
 def main():
-    admin = login("admin", ENV["KS_ADMIN_PASSWORD"], {"system": {"all": True}})
-    if not admin:
-        raise Failed("the bootstrap admin cannot log in with system scope")
+    admin = Session("admin", ENV["KS_ADMIN_PASSWORD"], {"system": {"all": True}})
 
     def find_or_create(collection, key, match, body):
         _, _, found = call("GET", f"/{collection}" + query(**match), token=admin)

@@ -30,7 +30,9 @@
 //! `KEYSTONE_LAB_ENV` (a running Keystone lab's `keystone.env`) together
 //! with `GLANCE_KEYSTONE_ENDPOINT` (a Glance validating tokens against it)
 //! use those instead; `GLANCE_VENV`, `GLANCE_LAB_REQUIRED` and
-//! `GLANCE_LAB_KEEP` apply as above.
+//! `GLANCE_LAB_KEEP` apply as above. [`keystone_lab_expiring`] starts such a
+//! pair whose Keystone issues tokens valid for a few seconds only
+//! (`KEYSTONE_TOKEN_EXPIRATION`), always its own.
 
 #![allow(dead_code)] // each test binary uses its own part of this module
 
@@ -405,6 +407,18 @@ pub fn keystone_lab() -> Option<&'static KeystoneLab> {
     ready(OUTCOME.get_or_init(start_keystone), "Keystone")
 }
 
+/// Like [`keystone_lab`], but the Keystone's tokens expire `seconds` after
+/// they are issued. Always a lab of its own (a running one named by
+/// `KEYSTONE_LAB_ENV` has its own expiry); one per test binary, so every
+/// caller in a binary must pass the same `seconds`.
+pub fn keystone_lab_expiring(seconds: u32) -> Option<&'static KeystoneLab> {
+    static OUTCOME: OnceLock<Outcome<KeystoneLab>> = OnceLock::new();
+    ready(
+        OUTCOME.get_or_init(|| required(launch_keystone(Some(seconds)), "Keystone")),
+        "Keystone",
+    )
+}
+
 fn start_keystone() -> Outcome<KeystoneLab> {
     if let (Some(env_file), Some(endpoint)) = (
         non_empty_var("KEYSTONE_LAB_ENV"),
@@ -428,7 +442,7 @@ fn start_keystone() -> Outcome<KeystoneLab> {
             Err(e) => Outcome::Fail(e),
         };
     }
-    required(launch_keystone(), "Keystone")
+    required(launch_keystone(None), "Keystone")
 }
 
 fn read_vars(path: &Path) -> Result<Vec<(String, String)>, String> {
@@ -441,10 +455,11 @@ fn read_vars(path: &Path) -> Result<Vec<(String, String)>, String> {
         .collect())
 }
 
-/// Starts Keystone (its catalog naming the port Glance will take), then a
-/// Glance with `GLANCE_AUTH=keystone`; up to three times, should another
-/// program take a port first.
-fn launch_keystone() -> Outcome<KeystoneLab> {
+/// Starts Keystone (its catalog naming the port Glance will take, its tokens
+/// valid for `expiration` seconds when given, else the launcher's hour),
+/// then a Glance with `GLANCE_AUTH=keystone`; up to three times, should
+/// another program take a port first.
+fn launch_keystone(expiration: Option<u32>) -> Outcome<KeystoneLab> {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let lab_scripts = manifest.join("tests/lab");
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
@@ -454,6 +469,7 @@ fn launch_keystone() -> Outcome<KeystoneLab> {
     let ks_env = ks_dir.join("keystone.env");
     let venv = venv();
     let owner = pid.to_string();
+    let expiration = expiration.map(|s| s.to_string());
     let started = std::time::Instant::now();
     let stop_keystone = || {
         let _ = Command::new("bash")
@@ -473,18 +489,18 @@ fn launch_keystone() -> Outcome<KeystoneLab> {
             Err(e) => return Outcome::Fail(format!("no free port on 127.0.0.1: {e}")),
         };
         let glance_url = format!("http://127.0.0.1:{glance_port}");
-        let env = [
+        let mut env = vec![
             ("KEYSTONE_LAB", ks_dir.as_os_str()),
             ("KEYSTONE_VENV", venv.as_os_str()),
             ("GLANCE_URL", glance_url.as_ref()),
             ("KEYSTONE_LAB_OWNER_PID", owner.as_ref()),
             ("KEYSTONE_LAB_CLEANUP", cleanup_flag()),
         ];
-        let unset = [
-            "KEYSTONE_RESET",
-            "KEYSTONE_TOKEN_EXPIRATION",
-            "KEYSTONE_REGION",
-        ];
+        let mut unset = vec!["KEYSTONE_RESET", "KEYSTONE_REGION"];
+        match &expiration {
+            Some(seconds) => env.push(("KEYSTONE_TOKEN_EXPIRATION", seconds.as_ref())),
+            None => unset.push("KEYSTONE_TOKEN_EXPIRATION"),
+        }
         let script = lab_scripts.join("start-keystone.sh");
         match run_launcher(&script, ks_port, &env, &unset, &ks_dir.join("log")) {
             Ok(()) => {}
