@@ -23,10 +23,10 @@
 # It prints one table (min and median wall time, throughput, CPU seconds per
 # GB, peak RSS) and the ratios to each peer with the project's targets.
 #
-# Usage: benches/run.sh            (1 GiB image, 3 rounds: about 5 minutes)
+# Usage: benches/run.sh            (1 GiB image, 5 rounds: about 6 minutes)
 # Settings (environment):
 #   BENCH_SIZE_MIB  image size in MiB                      (default 1024)
-#   BENCH_ROUNDS    rounds, at least 1                     (default 3)
+#   BENCH_ROUNDS    rounds, at least 1                     (default 5)
 #   BENCH_DIR       work directory: image, downloads, lab  (default
 #                   /dev/shm/glance-client-bench when that tmpfs has room for
 #                   five copies of the image, else target/bench). On tmpfs
@@ -48,7 +48,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
 SIZE_MIB=${BENCH_SIZE_MIB:-1024}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 GROUPS_RUN=${BENCH_GROUPS:-glance nginx local upload}
 export GLANCE_VENV=${GLANCE_VENV:-$TARGET/tmp/glance-venv}
 
@@ -281,6 +281,7 @@ for round in $(seq "$ROUNDS"); do
         measure nginx "ours: glance image-download" file \
             "$TOOL" --os-image-url "$NG" image-download "$ID" --file "$OUT" --no-local
         measure nginx "ours: library (examples/download)" file "$LIBDL" "$NG" "$ID" "$OUT"
+        # shellcheck disable=SC2016 # $1 and $2 are the inner shell's arguments
         measure nginx "curl | tee | sha512sum" file+sha512 \
             bash -c 'set -o pipefail; curl -sSf "$1" | tee "$2" | sha512sum' _ "$NG/v2/images/$ID/file" "$OUT"
     fi
@@ -304,4 +305,7 @@ done
 CPU=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 python3 "$ROOT/benches/report.py" "$RESULTS" "$SIZE" "$ROUNDS" \
     "$(nproc) CPUs${CPU:+, $CPU}; work directory on $FS_TYPE; glance-client $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?')"
+mkdir -p "$TARGET"
+cp "$RESULTS" "$TARGET/bench-results.tsv"
+say "every timed run: $TARGET/bench-results.tsv"
 [ "$FAILED" = 0 ] || die 1 "some result was not the image, or a program failed (see above)"
