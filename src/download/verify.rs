@@ -22,9 +22,11 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 use crate::error::{Error, Result};
 use crate::image::Image;
 
-/// Size of one buffer. 128 KiB measured best on loopback (see the README's
-/// performance section): large enough that channel traffic is noise, small
-/// enough to stay in L2 between the write and the hash.
+/// Size of one buffer: large enough that channel traffic is noise (one
+/// hand-over per 128 KiB), small enough to stay in L2 between the write and
+/// the hash. Sizes from 64 KiB to 1 MiB, with pools of 4 to 32, measured
+/// within the run-to-run noise on loopback (`benches/run.sh`; the README's
+/// performance section).
 pub(crate) const BUFFER: usize = 128 * 1024;
 
 /// Buffers in flight. 16 x 128 KiB = 2 MiB, the whole of the downloader's
