@@ -522,6 +522,33 @@ fn a_create_with_an_id_answered_409_after_a_lost_answer_returns_the_image() {
 }
 
 #[test]
+fn a_create_answered_409_after_a_lost_answer_is_a_conflict_when_the_id_holds_another_image() {
+    let lost = answer_lost();
+    let good = Server::run();
+    good.expect(
+        Expectation::matching(request::method_path("POST", "/v2/images"))
+            .times(1)
+            .respond_with(status_code(409).body(r#"{"message": "Image ID already exists"}"#)),
+    );
+    good.expect(
+        Expectation::matching(request::method_path("GET", format!("/v2/images/{IMAGE}")))
+            .times(1)
+            .respond_with(status_code(200).body(CREATED)),
+    );
+    let client = Client::new(config(&[&lost.url, &url(&good)])).unwrap();
+    let new = NewImage {
+        id: Some(IMAGE.into()),
+        name: Some("not-the-name-the-server-has".into()),
+        ..NewImage::default()
+    };
+    let err = client.create_image(&new).unwrap_err();
+    assert!(
+        matches!(&err, Error::Conflict(e) if e.message.contains("already exists")),
+        "someone else's image under the id must stay a conflict, got {err:?}"
+    );
+}
+
+#[test]
 fn a_v1_delete_answered_404_after_a_lost_answer_is_done() {
     let lost = answer_lost();
     let good = Server::run();

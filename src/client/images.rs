@@ -60,14 +60,27 @@ impl Client {
         )
     }
 
-    /// The image a lost create attempt made: the one with `new.id`.
+    /// The image a lost create attempt made: the one with `new.id`, if it
+    /// has the name and formats asked for (else someone else's image holds
+    /// the id and the caller gets the 409).
     fn created(&self, new: &NewImage) -> Result<Image> {
-        match &new.id {
-            Some(id) => self.image(id),
-            None => Err(Error::InvalidInput(
+        let Some(id) = &new.id else {
+            return Err(Error::InvalidInput(
                 "a create without an id is never retried".into(),
-            )),
+            ));
+        };
+        let image = self.image(id)?;
+        let differs =
+            |asked: &Option<String>, found: &Option<String>| asked.is_some() && asked != found;
+        if differs(&new.name, &image.name)
+            || differs(&new.disk_format, &image.disk_format)
+            || differs(&new.container_format, &image.container_format)
+        {
+            return Err(Error::InvalidInput(format!(
+                "image {id} exists but is not the one asked for"
+            )));
         }
+        Ok(image)
     }
 
     /// v1 only: creates an image and sends its data in the same request
