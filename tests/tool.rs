@@ -1097,8 +1097,9 @@ fn keystone(glance: &str) -> Server {
     server
 }
 
-#[test]
-fn a_password_login_from_flags_finds_the_image_service_in_the_catalog() {
+/// A Glance that answers `image-show ID` only with Keystone's token, and the
+/// Keystone that hands it out: (glance, keystone, Keystone's `/v3` URL).
+fn glance_behind_keystone() -> (Server, Server, String) {
     let glance_server = Server::run();
     glance_server.expect(
         Expectation::matching(all_of![
@@ -1109,9 +1110,14 @@ fn a_password_login_from_flags_finds_the_image_service_in_the_catalog() {
     );
     let ks = keystone(&glance_server.url_str("/v2"));
     let auth_url = ks.url_str("/v3");
-    let run = glance(&[
+    (glance_server, ks, auth_url)
+}
+
+/// `--os-*` flags of demo's password login, then `--json image-show ID`.
+fn password_login_show(auth_url: &str) -> Vec<&str> {
+    vec![
         "--os-auth-url",
-        &auth_url,
+        auth_url,
         "--os-username",
         "demo",
         "--os-password",
@@ -1127,8 +1133,13 @@ fn a_password_login_from_flags_finds_the_image_service_in_the_catalog() {
         "--json",
         "image-show",
         ID,
-    ])
-    .ok();
+    ]
+}
+
+#[test]
+fn a_password_login_from_flags_finds_the_image_service_in_the_catalog() {
+    let (_glance, _keystone, auth_url) = glance_behind_keystone();
+    let run = glance_with(&password_login_show(&auth_url), &[], None).ok();
     assert_eq!(run.json()["id"], ID);
     assert!(
         !run.stderr.contains("s3cr3t") && !run.stdout.contains("s3cr3t"),
@@ -1259,36 +1270,9 @@ fn a_token_on_the_command_line_beats_a_login_type_in_the_environment() {
 
 #[test]
 fn a_command_line_password_login_is_used_despite_os_auth_token() {
-    let glance_server = Server::run();
-    glance_server.expect(
-        Expectation::matching(all_of![
-            request::method_path("GET", format!("/v2/images/{ID}")),
-            request::headers(contains(("x-auth-token", "tok-from-keystone"))),
-        ])
-        .respond_with(status_code(200).body(SHOW)),
-    );
-    let ks = keystone(&glance_server.url_str("/v2"));
-    let auth_url = ks.url_str("/v3");
+    let (_glance, _keystone, auth_url) = glance_behind_keystone();
     let run = glance_with(
-        &[
-            "--os-auth-url",
-            &auth_url,
-            "--os-username",
-            "demo",
-            "--os-password",
-            "pw-s3cr3t",
-            "--os-user-domain-name",
-            "Default",
-            "--os-project-name",
-            "demo",
-            "--os-project-domain-name",
-            "Default",
-            "--os-interface",
-            "public",
-            "--json",
-            "image-show",
-            ID,
-        ],
+        &password_login_show(&auth_url),
         &[
             ("OS_AUTH_TOKEN", "env-tok-s3cr3t"),
             ("OS_TOKEN", "env-tok-s3cr3t"),
