@@ -139,7 +139,7 @@ fn check(location: &Location, image: &Image, config: &Config) -> Result<Candidat
 /// every open. std does not name these flags and `libc` would be a
 /// dependency for two numbers, so they are written here, per target, from
 /// the kernel's and the BSDs' `fcntl.h` (as the `libc` crate has them).
-#[cfg(all(
+const OPEN_FLAGS: i32 = if cfg!(all(
     any(target_os = "linux", target_os = "android"),
     any(
         target_arch = "x86_64",
@@ -148,9 +148,9 @@ fn check(location: &Location, image: &Image, config: &Config) -> Result<Candidat
         target_arch = "s390x",
         target_arch = "loongarch64"
     )
-))]
-const OPEN_FLAGS: i32 = 0o400_000 | 0o4_000;
-#[cfg(all(
+)) {
+    0o400_000 | 0o4_000
+} else if cfg!(all(
     any(target_os = "linux", target_os = "android"),
     any(
         target_arch = "aarch64",
@@ -158,43 +158,23 @@ const OPEN_FLAGS: i32 = 0o400_000 | 0o4_000;
         target_arch = "powerpc",
         target_arch = "powerpc64"
     )
-))]
-const OPEN_FLAGS: i32 = 0o100_000 | 0o4_000;
-#[cfg(any(
+)) {
+    0o100_000 | 0o4_000
+} else if cfg!(any(
     target_os = "macos",
     target_os = "ios",
     target_os = "freebsd",
     target_os = "netbsd",
     target_os = "openbsd",
     target_os = "dragonfly"
-))]
-const OPEN_FLAGS: i32 = 0x100 | 0x4;
-/// Elsewhere (values not checked here): no flags. The checks before and
-/// after the open still refuse anything but the file that was checked, but
-/// a FIFO swapped in between would block the open.
-#[cfg(not(any(
-    all(
-        any(target_os = "linux", target_os = "android"),
-        any(
-            target_arch = "x86_64",
-            target_arch = "x86",
-            target_arch = "riscv64",
-            target_arch = "s390x",
-            target_arch = "loongarch64",
-            target_arch = "aarch64",
-            target_arch = "arm",
-            target_arch = "powerpc",
-            target_arch = "powerpc64"
-        )
-    ),
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-)))]
-const OPEN_FLAGS: i32 = 0;
+)) {
+    0x100 | 0x4
+} else {
+    // Elsewhere (values not checked here): no flags. The checks before and
+    // after the open still refuse anything but the file that was checked,
+    // but a FIFO swapped in between would block the open.
+    0
+};
 
 /// Opens `path` for reading without following a symlink or blocking, and
 /// accepts it only if what was opened is a regular file and the very file
