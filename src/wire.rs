@@ -164,6 +164,15 @@ pub(crate) fn strip_html(s: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A `200` answer with `body`, for the parsers' unit tests.
+#[cfg(test)]
+pub(crate) fn test_ok(body: &str) -> Response<&[u8]> {
+    Response::builder()
+        .status(200)
+        .body(body.as_bytes())
+        .expect("a 200 with a body is a valid response")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -104,13 +104,7 @@ fn member_path(image_id: &str, member_id: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ok(body: &str) -> Response<&[u8]> {
-        Response::builder()
-            .status(200)
-            .body(body.as_bytes())
-            .unwrap()
-    }
+    use crate::wire::test_ok as ok;
 
     #[test]
     fn member_requests() {

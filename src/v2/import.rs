@@ -154,13 +154,7 @@ pub fn parse_stores<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Vec<Store>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ok(body: &str) -> Response<&[u8]> {
-        Response::builder()
-            .status(200)
-            .body(body.as_bytes())
-            .unwrap()
-    }
+    use crate::wire::test_ok as ok;
 
     #[test]
     fn stage_and_import_requests() {

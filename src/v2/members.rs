@@ -88,15 +88,9 @@ fn member_path(image_id: &str, member_id: &str) -> Result<String> {
 mod tests {
     use super::*;
     use crate::Error;
+    use crate::wire::test_ok as ok;
 
     const MEMBER: &str = r#"{"member_id": "other-proj", "image_id": "ba84d968-7129-4f43-b46a-59020cff8cb9", "status": "pending", "created_at": "2026-11-25T10:25:03Z", "updated_at": "2026-11-25T10:25:03Z", "schema": "/v2/schemas/member"}"#;
-
-    fn ok(body: &str) -> Response<&[u8]> {
-        Response::builder()
-            .status(200)
-            .body(body.as_bytes())
-            .unwrap()
-    }
 
     #[test]
     fn member_requests() {

@@ -214,14 +214,8 @@ pub fn parse_page<B: AsRef<[u8]>>(response: &Response<B>) -> Result<ImagePage> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::test_ok as ok;
     use std::collections::BTreeMap;
-
-    fn ok(body: &str) -> Response<&[u8]> {
-        Response::builder()
-            .status(200)
-            .body(body.as_bytes())
-            .unwrap()
-    }
 
     #[test]
     fn list_with_every_filter() {
