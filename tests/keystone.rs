@@ -8,7 +8,7 @@
 mod support;
 
 use glance_client::auth::{ApplicationCredential, Domain, Password, Project, User};
-use glance_client::{Auth, Client, Config, Error, ListQuery, NewImage, http};
+use glance_client::{Auth, Client, Config, Error, NewImage, http};
 use support::KeystoneLab;
 
 fn lab() -> Option<&'static KeystoneLab> {
@@ -39,18 +39,6 @@ fn create_and_delete(lab: &KeystoneLab, client: &Client, tag: &str) {
     deleted.expect("delete the image");
 }
 
-fn list_one(client: &Client) -> Result<usize, Error> {
-    let query = ListQuery {
-        limit: Some(1),
-        ..ListQuery::default()
-    };
-    client
-        .images(&query)
-        .take(1)
-        .collect::<Result<Vec<_>, _>>()
-        .map(|v| v.len())
-}
-
 #[test]
 fn a_password_login_by_names_finds_glance_in_the_catalog() {
     let Some(lab) = lab() else { return };
@@ -73,7 +61,7 @@ fn a_password_login_by_ids() {
     )
     .with_project(Project::id(lab.var("KEYSTONE_DEMO_PROJECT_ID")));
     let client = Client::new(lab.config(Auth::Password(login))).unwrap();
-    list_one(&client).expect("list images as demo, logged in by ids");
+    support::list_one(&client).expect("list images as demo, logged in by ids");
 }
 
 #[test]
@@ -91,7 +79,7 @@ fn application_credential_logins_by_id_and_by_name() {
         &secret,
     );
     let client = Client::new(lab.config(Auth::ApplicationCredential(by_name))).unwrap();
-    list_one(&client).expect("list images with the credential named by its user");
+    support::list_one(&client).expect("list images with the credential named by its user");
 }
 
 #[test]
@@ -105,7 +93,7 @@ fn the_os_variables_are_enough() {
         config.auth
     );
     let client = Client::new(config).unwrap();
-    list_one(&client).expect("list images from OS_* alone");
+    support::list_one(&client).expect("list images from OS_* alone");
     assert_eq!(client.servers(), [lab.glance.endpoint.as_str()]);
 }
 
@@ -117,7 +105,7 @@ fn a_wrong_password_is_a_clear_unauthorized() {
         ..lab.demo_password()
     };
     let client = Client::new(lab.config(Auth::Password(wrong))).unwrap();
-    let err = list_one(&client).unwrap_err();
+    let err = support::list_one(&client).unwrap_err();
     let Error::Unauthorized(api) = &err else {
         panic!("expected Unauthorized, got {err:?}")
     };
@@ -157,10 +145,10 @@ fn a_revoked_token_is_renewed_once() {
     let refused = lab.glance.send(request, &[("X-Auth-Token", &first)]);
     assert_eq!(refused.status(), 401, "Glance refuses the revoked token");
 
-    list_one(&client).expect("the client logs in again and repeats the request");
+    support::list_one(&client).expect("the client logs in again and repeats the request");
     let second = client.auth_token().unwrap().expect("a Keystone token");
     assert_ne!(first, second, "a new token replaced the revoked one");
-    list_one(&client).expect("and keeps using it");
+    support::list_one(&client).expect("and keeps using it");
     assert_eq!(
         client.auth_token().unwrap().as_deref(),
         Some(second.as_str())
@@ -178,7 +166,7 @@ fn a_project_without_the_image_service_gives_a_clear_error() {
         ..lab.demo_password()
     };
     let client = Client::new(lab.config(Auth::Password(login.clone()))).unwrap();
-    let err = list_one(&client).unwrap_err();
+    let err = support::list_one(&client).unwrap_err();
     assert!(
         matches!(err, Error::Catalog(_)),
         "expected a catalog error, got {err:?}"
@@ -195,7 +183,7 @@ fn a_project_without_the_image_service_gives_a_clear_error() {
         ..lab.config(Auth::Password(login))
     })
     .unwrap();
-    list_one(&client).expect("endpoint_override wins over the catalog");
+    support::list_one(&client).expect("endpoint_override wins over the catalog");
 }
 
 #[test]
@@ -207,13 +195,13 @@ fn the_catalog_choice_follows_interface_and_region() {
         ..lab.config(login.clone())
     })
     .unwrap();
-    list_one(&internal).expect("the lab lists Glance as internal too");
+    support::list_one(&internal).expect("the lab lists Glance as internal too");
     let elsewhere = Client::new(Config {
         region_name: Some("RegionTwo".into()),
         ..lab.config(login.clone())
     })
     .unwrap();
-    let err = list_one(&elsewhere).unwrap_err();
+    let err = support::list_one(&elsewhere).unwrap_err();
     assert!(
         matches!(err, Error::Catalog(_)) && err.to_string().contains("in region RegionTwo"),
         "{err:?}"
@@ -223,7 +211,7 @@ fn the_catalog_choice_follows_interface_and_region() {
         ..lab.config(login)
     })
     .unwrap();
-    let err = list_one(&admin).unwrap_err();
+    let err = support::list_one(&admin).unwrap_err();
     assert!(
         err.to_string()
             .contains("(it has: public in RegionOne, internal in RegionOne)"),
@@ -239,6 +227,6 @@ fn glance_refuses_a_request_without_a_token() {
         ..Config::default()
     })
     .unwrap();
-    let err = list_one(&client).unwrap_err();
+    let err = support::list_one(&client).unwrap_err();
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
 }

@@ -10,7 +10,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use glance_client::{Auth, Client, Config, ListQuery, http};
+use glance_client::{Auth, Client, Config, http};
 use support::KeystoneLab;
 
 /// The tokens' lifetime in seconds. Each new token costs Glance's
@@ -20,18 +20,6 @@ use support::KeystoneLab;
 /// request before half of it has passed, short enough to keep the test near
 /// 20 s.
 const LIFETIME: u32 = 12;
-
-fn list_one(client: &Client) -> Result<usize, glance_client::Error> {
-    let query = ListQuery {
-        limit: Some(1),
-        ..ListQuery::default()
-    };
-    client
-        .images(&query)
-        .take(1)
-        .collect::<Result<Vec<_>, _>>()
-        .map(|v| v.len())
-}
 
 /// Glance's status for `GET /v2/images?limit=1` with `token`, sent as is.
 fn glance_status(lab: &KeystoneLab, token: &str) -> u16 {
@@ -91,7 +79,7 @@ fn a_short_lived_token_is_renewed_before_it_expires_and_requests_keep_working() 
     let first = token(&client);
     // The first token's lifetime started before this instant.
     let logged_in = Instant::now();
-    list_one(&client).expect("a request with the first token");
+    support::list_one(&client).expect("a request with the first token");
 
     // Half the lifetime later the client logs in again before using the
     // token, while the first one is still valid.
@@ -105,7 +93,7 @@ fn a_short_lived_token_is_renewed_before_it_expires_and_requests_keep_working() 
          ({:?} after the login)",
         logged_in.elapsed()
     );
-    list_one(&client).expect("a request with the renewed token");
+    support::list_one(&client).expect("a request with the renewed token");
 
     // Once the first token has expired (a second more for rounding), Glance
     // refuses it, and the client, renewing as needed, goes on working.
@@ -115,6 +103,6 @@ fn a_short_lived_token_is_renewed_before_it_expires_and_requests_keep_working() 
         401,
         "Glance refuses the expired first token"
     );
-    list_one(&client).expect("a request after the first token expired");
+    support::list_one(&client).expect("a request after the first token expired");
     assert_ne!(token(&client), first);
 }

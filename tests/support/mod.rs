@@ -147,6 +147,20 @@ fn ready<'a, T>(outcome: &'a Outcome<T>, what: &str) -> Option<&'a T> {
     }
 }
 
+/// Lists one image (`limit=1`, the first page only): the cheapest call
+/// that needs a valid token. Returns how many came back (0 or 1).
+pub fn list_one(client: &Client) -> glance_client::Result<usize> {
+    let query = glance_client::ListQuery {
+        limit: Some(1),
+        ..glance_client::ListQuery::default()
+    };
+    client
+        .images(&query)
+        .take(1)
+        .collect::<glance_client::Result<Vec<_>>>()
+        .map(|v| v.len())
+}
+
 /// Writes a line to stderr directly: libtest captures `eprintln!` of passing
 /// tests, and a skip must be seen.
 pub fn say(line: &str) {
