@@ -300,6 +300,18 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<Seen>>, stop: &AtomicBool, script: 
 }
 
 /// A client for these servers: in order, no pause, short timeouts.
+/// A Glance that answers the image record with `json` and its data
+/// endpoint with `data`, whole.
+pub fn serving(json: serde_json::Value, data: Vec<u8>) -> Scripted {
+    Scripted::start(move |seen, _| {
+        if seen.path.ends_with("/file") {
+            Act::data(&data)
+        } else {
+            Act::json(&json)
+        }
+    })
+}
+
 pub fn client(servers: &[&str], tweak: impl FnOnce(&mut Config)) -> Client {
     let mut config = Config {
         api_servers: servers.iter().map(|s| s.to_string()).collect(),

@@ -613,16 +613,7 @@ fn unknown_hash_algorithm_fails_unless_md5_may_stand_in() {
     let data = sample(40_000, 17);
     let mut json = image_json(&data, &[]);
     json["os_hash_algo"] = "sha3_512".into();
-    let server = Scripted::start({
-        let data = data.clone();
-        move |seen, _| {
-            if seen.path.ends_with("/file") {
-                Act::data(&data)
-            } else {
-                Act::json(&json)
-            }
-        }
-    });
+    let server = serving(json, data.clone());
     let dir = tempfile::tempdir().unwrap();
     let c = client(&[&server.url], |_| {});
     let err = c
@@ -651,16 +642,7 @@ fn sha256_images_verify_with_sha256() {
     let mut json = image_json(&data, &[]);
     json["os_hash_algo"] = "sha256".into();
     json["os_hash_value"] = sha256_hex(&data).into();
-    let server = Scripted::start({
-        let data = data.clone();
-        move |seen, _| {
-            if seen.path.ends_with("/file") {
-                Act::data(&data)
-            } else {
-                Act::json(&json)
-            }
-        }
-    });
+    let server = serving(json, data.clone());
     let dir = tempfile::tempdir().unwrap();
     let report = client(&[&server.url], |_| {})
         .download(ID, dir.path().join("a"), DownloadOptions::default())

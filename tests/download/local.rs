@@ -13,15 +13,7 @@ const GLANCE_MOUNT: &str = "/var/lib/glance/images";
 
 /// A Glance whose image has `locations` and whose data endpoint serves `data`.
 fn glance(data: &[u8], locations: &[(String, serde_json::Value)]) -> Scripted {
-    let json = image_json(data, locations);
-    let data = data.to_vec();
-    Scripted::start(move |seen, _| {
-        if seen.path.ends_with("/file") {
-            Act::data(&data)
-        } else {
-            Act::json(&json)
-        }
-    })
+    serving(image_json(data, locations), data.to_vec())
 }
 
 fn store_location() -> (String, serde_json::Value) {
@@ -351,16 +343,7 @@ fn without_a_checksum_no_local_copy_is_made() {
         for k in ["checksum", "os_hash_algo", "os_hash_value"] {
             json[k] = serde_json::Value::Null;
         }
-        let server = Scripted::start({
-            let data = data.clone();
-            move |seen, _| {
-                if seen.path.ends_with("/file") {
-                    Act::data(&data)
-                } else {
-                    Act::json(&json)
-                }
-            }
-        });
+        let server = serving(json, data.clone());
         let dest = s.out.join("image.raw");
         let report = local_client(&server, mount)
             .download(ID, &dest, DownloadOptions::default())
