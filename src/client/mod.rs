@@ -133,17 +133,14 @@ impl Client {
     /// attempt most likely did the removal: counted as done, with a warning.
     pub(crate) fn remove(&self, request: Result<Request<Vec<u8>>>, what: &str) -> Result<()> {
         let request = request?;
-        let (response, after_loss) = self
-            .inner
-            .transport
-            .json_noting_loss(&request, Retry::Safe)?;
-        if after_loss && response.status() == StatusCode::NOT_FOUND {
-            log::warn!(
-                "{} {}: 404 after an attempt whose answer was lost; {what} taken as \
-                 removed by that attempt",
-                request.method(),
-                request.uri().path()
-            );
+        let (response, done) = self.send_noting_loss(
+            &request,
+            Retry::Safe,
+            StatusCode::NOT_FOUND,
+            what,
+            "removed",
+        )?;
+        if done {
             return Ok(());
         }
         crate::wire::check(&response)
@@ -163,17 +160,37 @@ impl Client {
         existing: impl FnOnce() -> Result<T>,
     ) -> Result<T> {
         let request = request?;
-        let (response, after_loss) = self.inner.transport.json_noting_loss(&request, retry)?;
-        if after_loss && response.status() == StatusCode::CONFLICT {
-            log::warn!(
-                "{} {}: 409 after an attempt whose answer was lost; {what} taken as \
-                 created by that attempt",
-                request.method(),
-                request.uri().path()
-            );
+        let (response, done) =
+            self.send_noting_loss(&request, retry, StatusCode::CONFLICT, what, "created")?;
+        if done {
             return existing().map_err(|_| crate::wire::parse_error(&response));
         }
         parse(&response)
+    }
+
+    /// Sends `request`; the flag says the answer is `status` and came after
+    /// an attempt whose answer was lost, so that attempt most likely did
+    /// the work (logged as a warning: `what` taken as `done`).
+    fn send_noting_loss(
+        &self,
+        request: &Request<Vec<u8>>,
+        retry: Retry,
+        status: StatusCode,
+        what: &str,
+        done: &str,
+    ) -> Result<(Response<Vec<u8>>, bool)> {
+        let (response, after_loss) = self.inner.transport.json_noting_loss(request, retry)?;
+        let met = after_loss && response.status() == status;
+        if met {
+            log::warn!(
+                "{} {}: {} after an attempt whose answer was lost; {what} taken as \
+                 {done} by that attempt",
+                request.method(),
+                request.uri().path(),
+                status.as_u16()
+            );
+        }
+        Ok((response, met))
     }
 
     /// The API versions the server offers (`GET /versions`, or the `300`
