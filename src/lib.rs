@@ -96,6 +96,7 @@ mod transport;
 mod wire;
 
 pub mod auth;
+pub mod inspect;
 pub mod v1;
 pub mod v2;
 
