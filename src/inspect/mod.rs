@@ -71,7 +71,7 @@
 //!   are checked as `raw`; and a fixed VHD is accepted under `raw` too,
 //!   because qemu probes formats at the start only and reads it as raw.
 //!
-//! Without a claimed format, every rule but the last two applies.
+//! Without a claimed format, every rule but the first and the last applies.
 //!
 //! # Memory and cost
 //!

@@ -156,8 +156,9 @@ impl Walker {
     }
 
     /// Takes the chunk at stream offset `at`. A table completed inside the
-    /// chunk locates the next region, which takes the rest of the chunk: the
-    /// loop runs at most twice per table.
+    /// chunk locates the next region (which starts at or after the table's
+    /// end, so no byte is missed), and that region takes the rest of the
+    /// chunk: one turn of the loop per table, two at most.
     pub(super) fn feed(&mut self, at: u64, chunk: &[u8]) {
         while let Some(table) = &mut self.table {
             table.absorb(at, chunk);
