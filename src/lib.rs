@@ -103,11 +103,12 @@ pub use client::{Client, Images};
 pub use config::{ApiVersion, Auth, Config, FileSystem};
 pub use download::{DownloadOptions, DownloadReport, DownloadSource};
 pub use error::{ApiError, Error, Result};
+/// The `http` crate (1.x), whose request and response types the [`v1`] and
+/// [`v2`] wire code builds and parses.
+pub use http;
 pub use image::{Image, ImageUpdate, Location, NewImage};
 pub use query::ListQuery;
 pub use stream::ImageStream;
-/// The `http` crate's request and response types, as used by the [`v1`] and [`v2`] wire code.
-pub use ureq::http;
 
 /// The README's examples, compiled as doc tests so they cannot rot.
 #[cfg(doctest)]

@@ -1,7 +1,7 @@
 //! Wire helpers shared by the `v1` and `v2` modules: path encoding, header
 //! access, and the error body parser. Pure functions, no I/O.
 
-use ureq::http::{self, HeaderMap, Response};
+use http::{HeaderMap, Response};
 
 use crate::error::{ApiError, Error, Result};
 

@@ -5,9 +5,9 @@
 use std::fmt;
 use std::time::Duration;
 
+use http::{Request, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use ureq::http::{self, Request, Response};
 
 use super::catalog::Service;
 use super::time::parse_millis;

@@ -204,10 +204,10 @@ impl Session {
 
     fn attempt(
         &self,
-        request: &ureq::http::Request<Vec<u8>>,
+        request: &http::Request<Vec<u8>>,
         server: &str,
-    ) -> Result<ureq::http::Response<Vec<u8>>> {
-        let mut builder = ureq::http::Request::builder()
+    ) -> Result<http::Response<Vec<u8>>> {
+        let mut builder = http::Request::builder()
             .method(request.method().clone())
             .uri(request.uri().clone());
         for (name, value) in request.headers() {

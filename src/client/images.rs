@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Seek};
 use std::path::Path;
 
-use ureq::http::Request;
+use http::Request;
 
 use super::{Client, open_sized};
 use crate::config::ApiVersion;

@@ -18,7 +18,7 @@ use std::io::{Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
 
-use ureq::http::{Request, Response, StatusCode};
+use http::{Request, Response, StatusCode};
 
 use crate::config::{ApiVersion, Config};
 use crate::error::{Error, Result};

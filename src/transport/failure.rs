@@ -4,7 +4,7 @@
 
 use std::io::{self, Read};
 
-use ureq::http::Response;
+use http::Response;
 
 use crate::error::{Error, Result};
 use crate::wire;

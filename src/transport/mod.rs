@@ -45,7 +45,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use ureq::http::{self, Request, Response};
+use http::{Request, Response};
 use ureq::{Agent, SendBody};
 
 use crate::auth::{self, Held, Login, Session};

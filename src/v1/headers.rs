@@ -35,7 +35,7 @@
 
 use std::collections::BTreeMap;
 
-use ureq::http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::ImageMeta;
 use super::values::{bool_text, check_timestamp, parse_bool, parse_u64};

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use http::{HeaderMap, Method, Request, Response, StatusCode};
 use serde_json::Value;
-use ureq::http::{self, HeaderMap, Method, Request, Response, StatusCode};
 
 use super::changes::unsupported;
 use super::headers::{self, PURGE_PROPS};

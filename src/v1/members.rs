@@ -4,9 +4,9 @@
 //! image at once. It has `can_share` instead, which lets the member share
 //! the image further.
 
+use http::{Method, Request, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use ureq::http::{Method, Request, Response};
 
 use super::{image_path, json_request, parse_json_body};
 use crate::error::{Error, Result};

@@ -58,7 +58,7 @@ pub use crate::wire::parse_error;
 pub use changes::CreateOptions;
 pub use meta::ImageMeta;
 
-use ureq::http::{self, Response};
+use http::Response;
 
 use crate::error::{Error, Result};
 

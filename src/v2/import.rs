@@ -1,9 +1,9 @@
 //! Interoperable image import: stage data, import it, and the discovery
 //! calls `/v2/info/import` and `/v2/info/stores`.
 
+use http::{Method, Request, Response};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
-use ureq::http::{Method, Request, Response};
 
 use super::{JSON, image_path, json_request, parse_json, to_json};
 use crate::error::{Error, Result};

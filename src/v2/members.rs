@@ -1,7 +1,7 @@
 //! `/v2/images/{id}/members`: share an image with other projects.
 
+use http::{Method, Request, Response};
 use serde::{Deserialize, Serialize};
-use ureq::http::{Method, Request, Response};
 
 use super::{JSON, image_path, json_request, parse_json, to_json};
 use crate::error::Result;

@@ -32,8 +32,8 @@ pub mod versions;
 
 pub use crate::wire::parse_error;
 
+use http::Response;
 use serde::de::DeserializeOwned;
-use ureq::http::{self, Response};
 
 use crate::error::{Error, Result};
 

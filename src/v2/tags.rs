@@ -4,7 +4,7 @@
 //! replace every tag at once, update the image with
 //! [`ImageUpdate::tags`](crate::ImageUpdate::tags).
 
-use ureq::http::{Method, Request};
+use http::{Method, Request};
 
 use super::{image_path, json_request};
 use crate::error::Result;

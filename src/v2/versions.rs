@@ -1,7 +1,7 @@
 //! Version discovery: `GET /versions` (200) and `GET /` (300 Multiple Choices).
 
+use http::{Method, Request, Response};
 use serde::Deserialize;
-use ureq::http::{Method, Request, Response};
 
 use super::json_request;
 use crate::error::{Error, Result};

@@ -1,7 +1,7 @@
 //! `/v2/images/{id}/file`: the upload request, the download request and
 //! what the head of a download answer says.
 
-use ureq::http::{self, HeaderMap, Method, Request, StatusCode};
+use http::{HeaderMap, Method, Request, StatusCode};
 
 use crate::error::{Error, Result};
 use crate::v2::{JSON, OCTET_STREAM, image_path};

@@ -1,7 +1,7 @@
 //! `GET /v2/images`: the first page of a listing, the next ones, and their parser.
 
+use http::{Method, Request, Response};
 use serde_json::{Map, Value};
-use ureq::http::{Method, Request, Response};
 
 use crate::error::{Error, Result};
 use crate::image::Image;

@@ -11,8 +11,8 @@ pub(crate) use data::data_request;
 pub use data::{DownloadStart, download, parse_content_range, parse_download_start, upload};
 pub use list::{ImagePage, list, next_page, page_size_for, parse_page};
 
+use http::{Method, Request, Response};
 use serde_json::{Map, Value};
-use ureq::http::{Method, Request, Response};
 
 use crate::error::{Error, Result};
 use crate::image::{Image, ImageUpdate, NewImage};
