@@ -93,11 +93,11 @@ mod image;
 mod query;
 mod stream;
 mod transport;
-mod wire;
 
 pub mod auth;
 pub mod v1;
 pub mod v2;
+pub mod wire;
 
 pub use client::{Client, Images};
 pub use config::{ApiVersion, Auth, Config, FileSystem};

@@ -4,7 +4,7 @@ use std::fmt;
 use std::io::{self, Read};
 
 use crate::transport::Opened;
-use crate::v2::images::DownloadStart;
+use crate::wire::DownloadStart;
 
 /// Image data straight off the wire, as an [`io::Read`].
 ///

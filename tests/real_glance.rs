@@ -18,7 +18,7 @@ mod sharing;
 
 use std::io::{Cursor, Read};
 
-use glance_client::{Client, Error, Image, ListQuery, NewImage, http, v2};
+use glance_client::{Client, Error, Image, ListQuery, NewImage, http, v2, wire};
 use md5::Md5;
 use sha2::{Digest, Sha512};
 
@@ -321,7 +321,7 @@ fn upload_with_a_json_content_type_is_refused_with_415() {
     let response = lab.send(request, &[("content-type", "application/json")]);
 
     assert_eq!(response.status(), http::StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let parsed = v2::parse_empty(&response);
+    let parsed = wire::parse_empty(&response);
     assert!(
         matches!(parsed, Err(Error::UnsupportedMediaType(_))),
         "415 parses as UnsupportedMediaType: {parsed:?}"

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::image::{Image, ImageUpdate, NewImage};
 use crate::stream::ImageStream;
 use crate::transport::{Payload, Retry};
+use crate::wire;
 use crate::{v1, v2};
 
 impl Client {
@@ -199,13 +200,13 @@ impl Client {
     /// admins). v2 only.
     pub fn deactivate_image(&self, id: &str) -> Result<()> {
         self.require_v2("deactivate")?;
-        self.call(v2::images::deactivate(id), Retry::Safe, v2::parse_empty)
+        self.call(v2::images::deactivate(id), Retry::Safe, wire::parse_empty)
     }
 
     /// Reactivates a deactivated image. v2 only.
     pub fn reactivate_image(&self, id: &str) -> Result<()> {
         self.require_v2("reactivate")?;
-        self.call(v2::images::reactivate(id), Retry::Safe, v2::parse_empty)
+        self.call(v2::images::reactivate(id), Retry::Safe, wire::parse_empty)
     }
 
     /// The request that uploads data to `id` (v2 `PUT .../file`, v1 `PUT /v1/images/{id}`).
@@ -303,7 +304,7 @@ impl Client {
         let opened = self.transport().open(&request, Retry::Safe)?;
         let (status, headers) = (opened.response.status(), opened.response.headers());
         let start = match version {
-            ApiVersion::V2 => v2::images::parse_download_start(id, status, headers, offset)?,
+            ApiVersion::V2 => wire::parse_download_start(id, status, headers, offset)?,
             ApiVersion::V1 => v1::images::parse_download_start(id, status, headers, offset)?,
         };
         Ok(ImageStream::new(opened, start))
@@ -312,7 +313,7 @@ impl Client {
     /// Adds a tag. v2 only.
     pub fn add_tag(&self, id: &str, tag: &str) -> Result<()> {
         self.require_v2("tags")?;
-        self.call(v2::tags::add(id, tag), Retry::Safe, v2::parse_empty)
+        self.call(v2::tags::add(id, tag), Retry::Safe, wire::parse_empty)
     }
 
     /// Removes a tag. v2 only. A 404 answering a retry after a lost attempt

@@ -7,6 +7,7 @@ use super::{Client, open_sized};
 use crate::error::Result;
 use crate::transport::{Payload, Retry};
 use crate::v2;
+use crate::wire;
 
 impl Client {
     /// Stages data for a `glance-direct` import (sent once, like
@@ -20,7 +21,7 @@ impl Client {
             Retry::Never,
             &|| self.upload_refused(id),
         )?;
-        v2::parse_empty(&response)
+        wire::parse_empty(&response)
     }
 
     /// Stages a local file (retried like a read: the file is rewound). v2 only.
@@ -35,7 +36,7 @@ impl Client {
         let response = self
             .transport()
             .send_payload(&request, payload, Retry::Safe, &|| self.upload_refused(id))?;
-        v2::parse_empty(&response)
+        wire::parse_empty(&response)
     }
 
     /// Starts an import (`glance-direct`, `web-download` or `copy-image`).
@@ -46,7 +47,7 @@ impl Client {
         self.call(
             v2::import::import(id, import),
             Retry::Never,
-            v2::parse_empty,
+            wire::parse_empty,
         )
     }
 

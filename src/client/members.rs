@@ -6,6 +6,7 @@ use crate::error::Result;
 use crate::transport::Retry;
 use crate::v1::members::Membership;
 use crate::v2::members::Member;
+use crate::wire;
 use crate::{v1, v2};
 
 /// A v1 membership in the neutral form: v1 has no acceptance step, so every
@@ -64,7 +65,7 @@ impl Client {
                 self.call(
                     v1::members::add(id, member, None),
                     Retry::Safe,
-                    v1::parse_empty,
+                    wire::parse_empty,
                 )?;
                 Ok(from_v1(id, member.to_string()))
             }
@@ -106,7 +107,7 @@ impl Client {
         self.call(
             v1::members::add(id, member, Some(can_share)),
             Retry::Safe,
-            v1::parse_empty,
+            wire::parse_empty,
         )
     }
 
@@ -116,7 +117,7 @@ impl Client {
         self.call(
             v1::members::replace(id, members),
             Retry::Safe,
-            v1::parse_empty,
+            wire::parse_empty,
         )
     }
 }

@@ -8,12 +8,11 @@ use serde_json::Value;
 use super::changes::unsupported;
 use super::headers::{self, PURGE_PROPS};
 use super::values::{bool_text, parse_u64};
-use super::{ImageMeta, OCTET_STREAM, image_path, json_request, parse_json_body};
+use super::{ImageMeta, image_path};
 use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::query::{ListQuery, split_sort};
-use crate::v2::images::DownloadStart;
-use crate::wire;
+use crate::wire::{self, DownloadStart, OCTET_STREAM, json_request, parse_json};
 
 /// Images per page when the caller does not say: python-glanceclient's
 /// default, below the server's own default (25) and any sane `api_limit_max`.
@@ -195,7 +194,7 @@ pub fn list(filters: &ListFilters, marker: Option<&str>, limit: u64) -> Result<R
         q.append_pair("sort_dir", dir);
     }
     let path = format!("/v1/images/detail?{}", q.finish());
-    wire::finish(json_request(Method::GET, &path, None), Vec::new())
+    json_request(Method::GET, &path, None)
 }
 
 /// Refuses what Glance's `parse_isotime` would answer 400 to: `field` must
@@ -221,7 +220,7 @@ fn check_timestamp(field: &str, value: &str) -> Result<()> {
 /// the last (the server caps pages at its `api_limit_max`): only an empty
 /// page ends a listing.
 pub fn parse_page<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Vec<Image>> {
-    let images = match parse_json_body("image list", response)? {
+    let images = match parse_json::<Value, _>("image list", response)? {
         Value::Object(mut o) => o.remove("images"),
         _ => None,
     };
@@ -233,10 +232,7 @@ pub fn parse_page<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Vec<Image>> 
 
 /// `HEAD /v1/images/{id}`: the metadata, in headers.
 pub fn show(id: &str) -> Result<Request<Vec<u8>>> {
-    wire::finish(
-        json_request(Method::HEAD, &image_path(id)?, None),
-        Vec::new(),
-    )
+    json_request(Method::HEAD, &image_path(id)?, None)
 }
 
 /// Parses the answer to [`show`]: the status, then the `x-image-meta-*` headers.
@@ -247,7 +243,7 @@ pub fn parse_show<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Image> {
 
 /// Parses the `{"image": {...}}` answer of create and update.
 pub fn parse_image<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Image> {
-    let image = match parse_json_body("image", response)? {
+    let image = match parse_json::<Value, _>("image", response)? {
         Value::Object(mut o) => o.remove("image"),
         _ => None,
     };
@@ -312,7 +308,7 @@ pub fn update_with_data(
 
 /// `PUT /v1/images/{id}` with the image data as the body (the image must be
 /// `queued`) and no metadata change (`x-glance-registry-purge-props: false`).
-/// Parse with [`parse_image`] or [`parse_empty`](super::parse_empty).
+/// Parse with [`parse_image`] or [`parse_empty`](crate::wire::parse_empty).
 pub fn upload(id: &str, size: Option<u64>) -> Result<Request<Vec<u8>>> {
     let mut request = with_meta(
         Method::PUT,
@@ -334,24 +330,24 @@ fn with_meta(
     meta: &ImageMeta,
     data: Option<Option<u64>>,
 ) -> Result<Request<Vec<u8>>> {
-    let mut builder = json_request(method, path, None);
+    let mut request = json_request(method, path, None)?;
+    let headers = request.headers_mut();
     if let Some(size) = data {
-        builder = builder.header(http::header::CONTENT_TYPE, OCTET_STREAM);
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static(OCTET_STREAM),
+        );
         if let Some(n) = size {
-            builder = builder.header(http::header::CONTENT_LENGTH, n);
+            headers.insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(n));
         }
     }
-    let mut request = wire::finish(builder, Vec::new())?;
-    request.headers_mut().extend(meta.to_headers()?);
+    headers.extend(meta.to_headers()?);
     Ok(request)
 }
 
-/// `DELETE /v1/images/{id}`; parse with [`parse_empty`](super::parse_empty).
+/// `DELETE /v1/images/{id}`; parse with [`parse_empty`](crate::wire::parse_empty).
 pub fn delete(id: &str) -> Result<Request<Vec<u8>>> {
-    wire::finish(
-        json_request(Method::DELETE, &image_path(id)?, None),
-        Vec::new(),
-    )
+    json_request(Method::DELETE, &image_path(id)?, None)
 }
 
 /// `GET /v1/images/{id}`: the data, from byte `offset` on when it is not
@@ -361,18 +357,11 @@ pub fn delete(id: &str) -> Result<Request<Vec<u8>>> {
 /// proxy in front may honour it with 206); [`parse_download_start`] tells
 /// which happened.
 pub fn download(id: &str, offset: u64) -> Result<Request<Vec<u8>>> {
-    let mut builder = wire::request(Method::GET, &image_path(id)?).header(
-        http::header::ACCEPT,
-        "application/octet-stream, application/json",
-    );
-    if offset > 0 {
-        builder = builder.header(http::header::RANGE, format!("bytes={offset}-"));
-    }
-    wire::finish(builder, Vec::new())
+    wire::download_request(&image_path(id)?, offset)
 }
 
-/// Parses the status and headers of a download answer, as v2's
-/// [`parse_download_start`](crate::v2::images::parse_download_start) does
+/// Parses the status and headers of a download answer, as
+/// [`wire::parse_download_start`] does
 /// (200 from byte 0, 206 checked against the range asked for, 204 no data),
 /// with the MD5 from `x-image-meta-checksum` and the total size from
 /// `x-image-meta-size` when the answer does not otherwise say.
@@ -382,8 +371,7 @@ pub fn parse_download_start(
     headers: &HeaderMap,
     requested_offset: u64,
 ) -> Result<DownloadStart> {
-    let mut start =
-        crate::v2::images::parse_download_start(image_id, status, headers, requested_offset)?;
+    let mut start = wire::parse_download_start(image_id, status, headers, requested_offset)?;
     if let Some(sum) = wire::header(headers, "x-image-meta-checksum").filter(|s| !s.is_empty()) {
         start.content_md5 = Some(sum.to_ascii_lowercase());
     }

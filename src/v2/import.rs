@@ -53,7 +53,7 @@ impl Import {
     }
 }
 
-/// `POST /v2/images/{id}/import`. Answers 202; parse with [`parse_empty`](super::parse_empty).
+/// `POST /v2/images/{id}/import`. Answers 202; parse with [`parse_empty`](crate::wire::parse_empty).
 pub fn import(id: &str, import: &Import) -> Result<Request<Vec<u8>>> {
     let mut method = Map::new();
     match &import.method {

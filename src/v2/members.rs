@@ -62,7 +62,7 @@ pub fn show(image_id: &str, member_id: &str) -> Result<Request<Vec<u8>>> {
     json_request(Method::GET, &member_path(image_id, member_id)?, None)
 }
 
-/// `DELETE /v2/images/{id}/members/{member}`; parse with [`parse_empty`](super::parse_empty).
+/// `DELETE /v2/images/{id}/members/{member}`; parse with [`parse_empty`](crate::wire::parse_empty).
 pub fn remove(image_id: &str, member_id: &str) -> Result<Request<Vec<u8>>> {
     json_request(Method::DELETE, &member_path(image_id, member_id)?, None)
 }

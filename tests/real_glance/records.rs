@@ -2,7 +2,7 @@
 
 use std::io::Cursor;
 
-use glance_client::{Error, ImageUpdate, NewImage, http, v2};
+use glance_client::{Error, ImageUpdate, NewImage, http, v2, wire};
 
 use super::{Scratch, new_image, sample, support, unique};
 
@@ -172,7 +172,7 @@ fn a_deactivated_image_cannot_be_downloaded_by_a_member_until_reactivated() {
         "a deactivated image's data"
     );
     assert!(
-        matches!(v2::parse_empty(&refused), Err(Error::Forbidden(_))),
+        matches!(wire::parse_empty(&refused), Err(Error::Forbidden(_))),
         "403 parses as Forbidden"
     );
 

@@ -8,7 +8,7 @@ mod data;
 mod list;
 
 pub(crate) use data::data_request;
-pub use data::{DownloadStart, download, parse_content_range, parse_download_start, upload};
+pub use data::{download, upload};
 pub use list::{ImagePage, list, next_page, page_size_for, parse_page};
 
 use http::{Method, Request, Response};
@@ -178,12 +178,12 @@ pub fn update(id: &str, update: &ImageUpdate) -> Result<Request<Vec<u8>>> {
     )
 }
 
-/// `DELETE /v2/images/{id}`; parse with [`parse_empty`](super::parse_empty).
+/// `DELETE /v2/images/{id}`; parse with [`parse_empty`](crate::wire::parse_empty).
 pub fn delete(id: &str) -> Result<Request<Vec<u8>>> {
     json_request(Method::DELETE, &image_path(id)?, None)
 }
 
-/// `POST /v2/images/{id}/actions/deactivate`; parse with [`parse_empty`](super::parse_empty).
+/// `POST /v2/images/{id}/actions/deactivate`; parse with [`parse_empty`](crate::wire::parse_empty).
 pub fn deactivate(id: &str) -> Result<Request<Vec<u8>>> {
     json_request(
         Method::POST,
@@ -192,7 +192,7 @@ pub fn deactivate(id: &str) -> Result<Request<Vec<u8>>> {
     )
 }
 
-/// `POST /v2/images/{id}/actions/reactivate`; parse with [`parse_empty`](super::parse_empty).
+/// `POST /v2/images/{id}/actions/reactivate`; parse with [`parse_empty`](crate::wire::parse_empty).
 pub fn reactivate(id: &str) -> Result<Request<Vec<u8>>> {
     json_request(
         Method::POST,
