@@ -10,10 +10,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::catalog::Service;
-use super::time::parse_millis;
 use super::{ApplicationCredential, Credential, Domain, Password, Project, User};
 use crate::error::{ApiError, Error, Result};
-use crate::wire;
+use crate::wire::{self, timestamp::parse_millis};
 
 /// The tokens are sent as a header: a longer one is not Keystone's.
 const MAX_TOKEN: usize = 16 * 1024;

@@ -43,7 +43,6 @@ mod catalog;
 mod env;
 mod login;
 mod session;
-pub(crate) mod time;
 
 use std::fmt;
 

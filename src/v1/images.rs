@@ -12,6 +12,7 @@ use super::{ImageMeta, image_path};
 use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::query::{ListQuery, split_sort};
+use crate::wire::timestamp::Timestamp;
 use crate::wire::{self, DownloadStart, OCTET_STREAM, json_request, parse_json};
 
 /// Images per page when the caller does not say: python-glanceclient's
@@ -162,7 +163,7 @@ pub fn list(filters: &ListFilters, marker: Option<&str>, limit: u64) -> Result<R
     }
     q.append_pair("is_public", filters.is_public.map_or("none", bool_text));
     if let Some(t) = &filters.changes_since {
-        check_timestamp("changes-since", t)?;
+        check_changes_since(t)?;
         q.append_pair("changes-since", t);
     }
     if let Some(p) = filters.protected {
@@ -197,19 +198,19 @@ pub fn list(filters: &ListFilters, marker: Option<&str>, limit: u64) -> Result<R
     json_request(Method::GET, &path, None)
 }
 
-/// Refuses what Glance's `parse_isotime` would answer 400 to: `field` must
-/// be an ISO 8601 timestamp (`2016-01-01T00:00:00Z`, with an optional
-/// fraction and zone) or a date (`2016-01-01`).
-fn check_timestamp(field: &str, value: &str) -> Result<()> {
+/// Refuses what Glance's `parse_isotime` would answer 400 to: `changes-since`
+/// must be a timestamp ([`wire::timestamp`](crate::wire::timestamp)'s rules)
+/// or a date (`2016-01-01`, that day's midnight in UTC).
+fn check_changes_since(value: &str) -> Result<()> {
     let full = if value.len() == 10 {
         format!("{value}T00:00:00")
     } else {
         value.to_string()
     };
-    match crate::auth::time::parse_millis(&full) {
-        Some(_) if value.trim() == value => Ok(()),
-        _ => Err(Error::InvalidInput(format!(
-            "{field} {value:?} is not a timestamp: write YYYY-MM-DDTHH:MM:SS, optionally \
+    match Timestamp::parse(&full) {
+        Some(_) => Ok(()),
+        None => Err(Error::InvalidInput(format!(
+            "changes-since {value:?} is not a timestamp: write YYYY-MM-DDTHH:MM:SS, optionally \
              with a fraction and a zone (Z or +HH:MM), or a date YYYY-MM-DD"
         ))),
     }

@@ -6,6 +6,7 @@
 //! encoding, header access, JSON bodies, timestamps). Pure functions, no I/O.
 
 mod download;
+pub(crate) mod timestamp;
 
 pub use download::{DownloadStart, parse_content_range, parse_download_start};
 
