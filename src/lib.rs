@@ -91,7 +91,6 @@ mod download;
 mod error;
 mod image;
 mod query;
-mod stream;
 mod transport;
 
 pub mod auth;
@@ -99,7 +98,7 @@ pub mod v1;
 pub mod v2;
 pub mod wire;
 
-pub use client::{Client, Images};
+pub use client::{Client, ImageStream, Images};
 pub use config::{ApiVersion, Auth, Config, FileSystem};
 pub use download::{DownloadOptions, DownloadReport, DownloadSource};
 pub use error::{ApiError, Error, Result};
@@ -108,7 +107,6 @@ pub use error::{ApiError, Error, Result};
 pub use http;
 pub use image::{Image, ImageUpdate, Location, NewImage};
 pub use query::ListQuery;
-pub use stream::ImageStream;
 
 /// The README's examples, compiled as doc tests so they cannot rot.
 #[cfg(doctest)]

@@ -6,11 +6,11 @@ use std::path::Path;
 
 use http::Request;
 
+use super::ImageStream;
 use super::{Client, open_sized};
 use crate::config::ApiVersion;
 use crate::error::{Error, Result};
 use crate::image::{Image, ImageUpdate, NewImage};
-use crate::stream::ImageStream;
 use crate::transport::{Payload, Retry};
 use crate::wire;
 use crate::{v1, v2};

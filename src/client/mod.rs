@@ -10,8 +10,10 @@ mod images;
 mod import;
 mod list;
 mod members;
+mod stream;
 
 pub use list::Images;
+pub use stream::ImageStream;
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom};

@@ -20,9 +20,9 @@ use super::Progress;
 use super::staged::Staged;
 use super::verify::{self, Check, Pipe};
 use crate::client::Client;
+use crate::client::ImageStream;
 use crate::error::{Error, Result};
 use crate::image::Image;
-use crate::stream::ImageStream;
 use crate::transport::is_retryable;
 
 /// Where the bytes go.
