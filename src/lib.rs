@@ -98,8 +98,9 @@ pub mod v1;
 pub mod v2;
 pub mod wire;
 
+pub use auth::Auth;
 pub use client::{Client, ImageStream, Images};
-pub use config::{ApiVersion, Auth, Config, FileSystem};
+pub use config::{ApiVersion, Config, FileSystem};
 pub use download::{DownloadOptions, DownloadReport, DownloadSource};
 pub use error::{ApiError, Error, Result};
 /// The `http` crate (1.x), whose request and response types the [`v1`] and

@@ -2,8 +2,7 @@
 //! `OS_*` environment (`OS_AUTH_URL` is option `auth_url`) and for Nova's
 //! `[glance]` section.
 
-use super::{ApplicationCredential, Credential, Domain, Password, Project, User};
-use crate::config::Auth;
+use super::{ApplicationCredential, Auth, Credential, Domain, Password, Project, User};
 use crate::error::{Error, Result};
 
 /// Builds the authentication the options describe.

@@ -11,12 +11,12 @@ mod interp;
 mod nova;
 mod values;
 
-use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::auth::Auth;
 use crate::error::{Error, Result};
 
 /// Which image API the client speaks.
@@ -35,39 +35,6 @@ impl ApiVersion {
         match self {
             ApiVersion::V1 => 1,
             ApiVersion::V2 => 2,
-        }
-    }
-}
-
-/// How requests are authenticated.
-///
-/// `Debug` never shows a secret.
-#[derive(Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Auth {
-    /// No authentication header (a Glance with `noauth`, or behind a proxy that adds it).
-    #[default]
-    None,
-    /// A Keystone token, sent as `X-Auth-Token` on every request. It is
-    /// used as given: when it expires or is revoked, requests fail with
-    /// [`Error::Unauthorized`].
-    Token(String),
-    /// A Keystone v3 password login; the client logs in itself, renews the
-    /// token and can find the image API in the catalog (see [`crate::auth`]).
-    Password(crate::auth::Password),
-    /// A Keystone v3 application credential login (see [`crate::auth`]).
-    ApplicationCredential(crate::auth::ApplicationCredential),
-}
-
-impl fmt::Debug for Auth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Auth::None => f.write_str("None"),
-            Auth::Token(_) => f.write_str("Token(<redacted>)"),
-            Auth::Password(p) => f.debug_tuple("Password").field(p).finish(),
-            Auth::ApplicationCredential(a) => {
-                f.debug_tuple("ApplicationCredential").field(a).finish()
-            }
         }
     }
 }

@@ -48,8 +48,9 @@ use std::time::Duration;
 use http::{Request, Response};
 use ureq::{Agent, SendBody};
 
+use crate::auth::Auth;
 use crate::auth::{self, Held, Login, Session};
-use crate::config::{Auth, Config};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::wire;
 
