@@ -92,6 +92,7 @@ mod error;
 mod image;
 mod query;
 mod transport;
+mod urls;
 
 pub mod auth;
 pub mod v1;
@@ -108,6 +109,7 @@ pub use error::{ApiError, Error, Result};
 pub use http;
 pub use image::{Image, ImageUpdate, Location, NewImage};
 pub use query::ListQuery;
+pub use urls::redact_credentials;
 
 /// The README's examples, compiled as doc tests so they cannot rot.
 #[cfg(doctest)]

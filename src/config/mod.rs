@@ -5,7 +5,6 @@
 //! [`Config::from_file`], [`Config::from_files`] or [`Config::from_ini_str`]
 //! (the rules are in [`Config`]'s documentation).
 
-mod endpoint;
 mod ini;
 mod interp;
 mod nova;

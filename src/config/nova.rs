@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use super::endpoint::check_url;
 use super::ini::{Ini, Location, normalize_section};
 use super::values::{Reader, Value, escape};
 use super::{ApiVersion, Config, FileSystem};
@@ -27,7 +26,7 @@ pub(crate) fn config_from_ini(mut ini: Ini) -> Result<Config> {
     if let Some(v) = r.get(GLANCE, "endpoint_override")?
         && let Some(url) = v.string()
     {
-        check_url(&v, &url)?;
+        v.check_url(&url)?;
         config.endpoint_override = Some(url);
     }
     retries_and_timeout(&mut r, &mut config)?;
@@ -70,7 +69,7 @@ fn servers(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
                 bare.push(format!("{entry:?}"));
                 format!("http://{entry}")
             };
-            check_url(&v, &url)?;
+            v.check_url(&url)?;
             urls.push(url);
         }
         if !bare.is_empty() {
@@ -121,7 +120,7 @@ fn servers(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
         host_name
     };
     let url = format!("{protocol}://{host_part}:{port}");
-    check_url(&host, &url)?;
+    host.check_url(&url)?;
     let message = format!(
         "[glance] {names} {is_are} deprecated: write \"api_servers = {}\" in [glance]",
         escape(&url)
@@ -274,7 +273,7 @@ fn keystone(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
         if key == "auth_url"
             && let Some(url) = v.string()
         {
-            check_url(&v, &url)?;
+            v.check_url(&url)?;
         }
         if key == "auth_type" {
             auth_type_at = Some(v.at.clone());

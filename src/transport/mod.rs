@@ -56,8 +56,8 @@ use crate::wire;
 
 pub(crate) use failure::{body_error, is_retryable, read_capped, transport_error};
 use failure::{never_sent, read_error_body};
+pub(crate) use servers::normalize_server;
 use servers::{Rotation, shuffle};
-pub(crate) use servers::{check_idna_safe, normalize_server};
 
 /// Whether a request may be sent again after a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
