@@ -47,7 +47,7 @@ use std::fmt;
 
 pub(crate) use catalog::{DEFAULT_INTERFACES, select_endpoint};
 pub(crate) use env::auth_from_vars;
-pub(crate) use login::{Login, tokens_url};
+pub(crate) use login::{Login, login_request, parse_login, tokens_url};
 pub(crate) use session::{Held, Session};
 
 /// How requests are authenticated.

@@ -101,7 +101,7 @@ impl Client {
         let response = self.transport().send_payload(
             &request,
             Payload::Stream(data),
-            Retry::Never,
+            Retry::IfUnsent,
             &|| None,
         )?;
         v1::images::parse_image(&response)
@@ -123,7 +123,7 @@ impl Client {
         let response = self.transport().send_payload(
             &request,
             Payload::Stream(data),
-            Retry::Never,
+            Retry::IfUnsent,
             &|| self.upload_refused(id),
         )?;
         v1::images::parse_image(&response)
@@ -145,7 +145,7 @@ impl Client {
                 let retry = if update.remove_properties.is_empty() {
                     Retry::Safe
                 } else {
-                    Retry::Never
+                    Retry::IfUnsent
                 };
                 self.call(
                     v2::images::update(id, update),
@@ -225,7 +225,7 @@ impl Client {
         let response = self.transport().send_payload(
             &request,
             Payload::Stream(data),
-            Retry::Never,
+            Retry::IfUnsent,
             &|| self.upload_refused(id),
         )?;
         crate::wire::check(&response)
@@ -329,6 +329,6 @@ fn create_retry(new: &NewImage) -> Retry {
     if new.id.is_some() {
         Retry::Safe
     } else {
-        Retry::Never
+        Retry::IfUnsent
     }
 }

@@ -18,7 +18,7 @@ impl Client {
         let response = self.transport().send_payload(
             &request,
             Payload::Stream(data),
-            Retry::Never,
+            Retry::IfUnsent,
             &|| self.upload_refused(id),
         )?;
         wire::parse_empty(&response)
@@ -46,7 +46,7 @@ impl Client {
         self.require_v2("import")?;
         self.call(
             v2::import::import(id, import),
-            Retry::Never,
+            Retry::IfUnsent,
             wire::parse_empty,
         )
     }
