@@ -17,10 +17,10 @@ use crate::wire::{self, DownloadStart, OCTET_STREAM, json_request, parse_json};
 
 /// Images per page when the caller does not say: python-glanceclient's
 /// default, below the server's own default (25) and any sane `api_limit_max`.
-pub const DEFAULT_PAGE_SIZE: u64 = 20;
+pub(crate) const DEFAULT_PAGE_SIZE: u64 = 20;
 
 /// The keys a v1 listing can be sorted by.
-pub const SORT_KEYS: [&str; 8] = [
+pub(crate) const SORT_KEYS: [&str; 8] = [
     "name",
     "status",
     "container_format",
@@ -63,7 +63,8 @@ pub struct ListFilters {
     pub protected: Option<bool>,
     /// `property-<key>=<value>`, each one exact.
     pub properties: BTreeMap<String, String>,
-    /// `sort_key`, one of [`SORT_KEYS`].
+    /// `sort_key`, one of `name`, `status`, `container_format`,
+    /// `disk_format`, `size`, `id`, `created_at` and `updated_at`.
     pub sort_key: Option<String>,
     /// `sort_dir`, `asc` or `desc`.
     pub sort_dir: Option<String>,
@@ -282,12 +283,8 @@ pub fn create_with_data(meta: &ImageMeta, size: Option<u64>) -> Result<Request<V
 /// others, `true` makes `meta.properties` the whole new set (see
 /// [`ImageMeta::for_update`]). Parse with [`parse_image`].
 pub fn update(id: &str, meta: &ImageMeta, purge_props: bool) -> Result<Request<Vec<u8>>> {
-    let mut request = with_meta(Method::PUT, &image_path(id)?, meta, None)?;
-    request.headers_mut().insert(
-        PURGE_PROPS,
-        http::HeaderValue::from_static(bool_text(purge_props)),
-    );
-    Ok(request)
+    let request = with_meta(Method::PUT, &image_path(id)?, meta, None)?;
+    Ok(purging(request, purge_props))
 }
 
 /// `PUT /v1/images/{id}` changing the metadata in `meta` (as [`update`])
@@ -299,28 +296,32 @@ pub fn update_with_data(
     purge_props: bool,
     size: Option<u64>,
 ) -> Result<Request<Vec<u8>>> {
-    let mut request = with_meta(Method::PUT, &image_path(id)?, meta, Some(size))?;
-    request.headers_mut().insert(
-        PURGE_PROPS,
-        http::HeaderValue::from_static(bool_text(purge_props)),
-    );
-    Ok(request)
+    let request = with_meta(Method::PUT, &image_path(id)?, meta, Some(size))?;
+    Ok(purging(request, purge_props))
 }
 
 /// `PUT /v1/images/{id}` with the image data as the body (the image must be
 /// `queued`) and no metadata change (`x-glance-registry-purge-props: false`).
 /// Parse with [`parse_image`] or [`parse_empty`](crate::wire::parse_empty).
 pub fn upload(id: &str, size: Option<u64>) -> Result<Request<Vec<u8>>> {
-    let mut request = with_meta(
+    let request = with_meta(
         Method::PUT,
         &image_path(id)?,
         &ImageMeta::default(),
         Some(size),
     )?;
+    Ok(purging(request, false))
+}
+
+/// `request` with `x-glance-registry-purge-props` saying whether the
+/// properties it does not carry are dropped: always sent on a `PUT`, since
+/// the server purges when it is missing.
+fn purging(mut request: Request<Vec<u8>>, purge: bool) -> Request<Vec<u8>> {
+    request.headers_mut().insert(
+        PURGE_PROPS,
+        http::HeaderValue::from_static(bool_text(purge)),
+    );
     request
-        .headers_mut()
-        .insert(PURGE_PROPS, http::HeaderValue::from_static("false"));
-    Ok(request)
 }
 
 /// A request carrying `meta` as headers; `data` is `Some(size)` when the

@@ -41,8 +41,9 @@ const RESERVED_PARAMS: [&str; 17] = [
 /// `GET /v2/images?...`: the first page of a listing.
 ///
 /// `page_size` caps the first page (`Some(0)` is taken as `None`: Glance
-/// would answer an empty last page); use [`page_size_for`] to combine it
-/// with a total limit.
+/// would answer an empty last page). With a total limit, ask for no more
+/// than what is left of it, as [`Client::images`](crate::Client::images)
+/// does (`query.limit` itself is not sent).
 pub fn list(query: &ListQuery, page_size: Option<u64>) -> Result<Request<Vec<u8>>> {
     for (operation, set) in [
         ("min_ram filter", query.min_ram.is_some()),
@@ -132,7 +133,7 @@ pub fn list(query: &ListQuery, page_size: Option<u64>) -> Result<Request<Vec<u8>
 /// A `page_size` of 0 counts as none (the server's default): sent as
 /// `limit=0`, Glance answers an empty page without `next`, and the listing
 /// would silently yield nothing.
-pub fn page_size_for(query: &ListQuery, returned: u64) -> Option<u64> {
+pub(crate) fn page_size_for(query: &ListQuery, returned: u64) -> Option<u64> {
     let remaining = query.limit.map(|l| l.saturating_sub(returned));
     let page_size = query.page_size.filter(|&p| p > 0).map(u64::from);
     match (page_size, remaining) {

@@ -9,7 +9,8 @@ mod list;
 
 pub(crate) use data::data_request;
 pub use data::{download, upload};
-pub use list::{ImagePage, list, next_page, page_size_for, parse_page};
+pub(crate) use list::page_size_for;
+pub use list::{ImagePage, list, next_page, parse_page};
 
 use http::{Method, Request, Response};
 use serde_json::{Map, Value};
