@@ -118,6 +118,7 @@ pub enum Error {
 /// The server's side of an HTTP error: status, its message, and the request
 /// id to quote to an operator.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// HTTP status code.
     pub status: u16,
@@ -125,6 +126,17 @@ pub struct ApiError {
     pub message: String,
     /// `x-openstack-request-id`, when the server sent one.
     pub request_id: Option<String>,
+}
+
+impl ApiError {
+    /// The detail of an answer with `status`, e.g. for a fake server's errors.
+    pub fn new(status: u16, message: impl Into<String>, request_id: Option<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            request_id,
+        }
+    }
 }
 
 impl Error {

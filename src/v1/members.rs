@@ -13,13 +13,24 @@ use crate::error::{Error, Result};
 use crate::wire::{JSON, json_request, parse_json, segment, to_json};
 
 /// One project an image is shared with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Membership {
     /// The project the image is shared with.
     pub member_id: String,
     /// Whether that project may share the image further.
     #[serde(default)]
     pub can_share: bool,
+}
+
+impl Membership {
+    /// `member_id`'s membership, allowed to share the image further or not.
+    pub fn new(member_id: impl Into<String>, can_share: bool) -> Membership {
+        Membership {
+            member_id: member_id.into(),
+            can_share,
+        }
+    }
 }
 
 /// `GET /v1/images/{id}/members`.

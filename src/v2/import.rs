@@ -16,6 +16,7 @@ pub fn stage(id: &str, size: Option<u64>) -> Result<Request<Vec<u8>>> {
 
 /// How an image's data gets into Glance.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ImportMethod {
     /// Data staged earlier with [`stage`].
     GlanceDirect,
@@ -108,7 +109,8 @@ pub fn parse_import_info<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Vec<S
 }
 
 /// One backing store of a multi-store Glance.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct Store {
     /// Store id, as used in `stores` lists.
     pub id: String,

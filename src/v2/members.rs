@@ -8,7 +8,8 @@ use crate::error::Result;
 use crate::wire::segment;
 
 /// One project an image is shared with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Member {
     /// The shared image.
     pub image_id: String,

@@ -7,7 +7,8 @@ use super::json_request;
 use crate::error::{Error, Result};
 
 /// One API version a server offers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Version {
     /// Version id, e.g. `v2.18`.
     pub id: String,

@@ -89,10 +89,7 @@ fn v1_extras_fail_in_v2_mode_without_a_request() {
     );
     unsupported("v1 members", c.v1_members(ID), 2);
     unsupported("v1 add member", c.v1_add_member(ID, "p", true), 2);
-    let all = [Membership {
-        member_id: "p".into(),
-        can_share: false,
-    }];
+    let all = [Membership::new("p", false)];
     unsupported("v1 replace members", c.v1_replace_members(ID, &all), 2);
     assert!(wire.seen().is_empty());
 }

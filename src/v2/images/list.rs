@@ -9,7 +9,8 @@ use crate::query::{ListQuery, check_time_filter, split_sort};
 use crate::v2::{json_request, parse_json};
 
 /// One page of a listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ImagePage {
     /// The images on this page.
     pub images: Vec<Image>,
