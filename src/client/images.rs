@@ -1,13 +1,10 @@
 //! Image records and data: show, create, update, delete, upload, download, tags.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Seek};
-use std::path::Path;
+use std::io::Read;
 
-use http::Request;
-
+use super::Client;
 use super::ImageStream;
-use super::{Client, open_sized};
 use crate::config::ApiVersion;
 use crate::error::{Error, Result};
 use crate::image::{Image, ImageUpdate, NewImage};
@@ -207,81 +204,6 @@ impl Client {
     pub fn reactivate_image(&self, id: &str) -> Result<()> {
         self.require_v2("reactivate")?;
         self.call(v2::images::reactivate(id), Retry::Safe, wire::parse_empty)
-    }
-
-    /// The request that uploads data to `id` (v2 `PUT .../file`, v1 `PUT /v1/images/{id}`).
-    fn upload_request(&self, id: &str, size: Option<u64>) -> Result<Request<Vec<u8>>> {
-        match self.version() {
-            ApiVersion::V2 => v2::images::upload(id, size),
-            ApiVersion::V1 => v1::images::upload(id, size),
-        }
-    }
-
-    /// Uploads image data from a stream, sent once (a stream cannot be
-    /// replayed). With `size` the request carries `Content-Length`, without
-    /// it the data goes chunked.
-    pub fn upload(&self, id: &str, data: &mut dyn Read, size: Option<u64>) -> Result<()> {
-        let request = self.upload_request(id, size)?;
-        let response = self.transport().send_payload(
-            &request,
-            Payload::Stream(data),
-            Retry::IfUnsent,
-            &|| self.upload_refused(id),
-        )?;
-        crate::wire::check(&response)
-    }
-
-    /// Uploads image data from a seekable source (a file), which is rewound
-    /// to its current position and sent again if an attempt fails.
-    pub fn upload_seekable<R: Read + Seek>(
-        &self,
-        id: &str,
-        data: &mut R,
-        size: Option<u64>,
-    ) -> Result<()> {
-        let request = self.upload_request(id, size)?;
-        let start = data
-            .stream_position()
-            .map_err(|e| Error::io("reading the upload source's position", e))?;
-        let payload = Payload::Rewindable {
-            reader: data,
-            start,
-        };
-        let response = self
-            .transport()
-            .send_payload(&request, payload, Retry::Safe, &|| self.upload_refused(id))?;
-        crate::wire::check(&response)
-    }
-
-    /// After an upload to `id` broke off: Glance answers an upload to an
-    /// image that is not `queued` at once with 409 and closes the connection,
-    /// so the answer is lost in the send. The image's status tells: not
-    /// `queued` any more means refused ([`Error::Conflict`]); still
-    /// `queued` (or unknown) means a network failure, retried as such.
-    pub(crate) fn upload_refused(&self, id: &str) -> Option<Error> {
-        let image = self.image(id).ok()?;
-        if image.status == "queued" {
-            return None;
-        }
-        log::warn!(
-            "upload to image {id} broke off and the image is {}: taken as refused",
-            image.status
-        );
-        Some(Error::from_status(crate::error::ApiError {
-            status: 409,
-            message: format!(
-                "the server closed the connection during the upload, and image {id} is {}, \
-                 not queued: Glance refuses data for an image that is not queued",
-                image.status
-            ),
-            request_id: None,
-        }))
-    }
-
-    /// Uploads a local file (its size sent as `Content-Length`; retried like a read).
-    pub fn upload_file(&self, id: &str, path: &Path) -> Result<()> {
-        let (mut file, size) = open_sized(path)?;
-        self.upload_seekable(id, &mut file, Some(size))
     }
 
     /// Starts a download and returns the image data as a stream, with the

@@ -11,13 +11,12 @@ mod import;
 mod list;
 mod members;
 mod stream;
+mod upload;
 
 pub use list::Images;
 pub use stream::ImageStream;
+pub use upload::ImageData;
 
-use std::fs::File;
-use std::io::{Seek, SeekFrom};
-use std::path::Path;
 use std::sync::Arc;
 
 use http::{Request, Response, StatusCode};
@@ -211,17 +210,6 @@ impl Client {
             other => other,
         }
     }
-}
-
-/// Opens a file for upload and reads its size.
-fn open_sized(path: &Path) -> Result<(File, u64)> {
-    let mut file =
-        File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
-    let size = file
-        .seek(SeekFrom::End(0))
-        .and_then(|n| file.seek(SeekFrom::Start(0)).map(|_| n))
-        .map_err(|e| Error::io(format!("reading the size of {}", path.display()), e))?;
-    Ok((file, size))
 }
 
 #[cfg(test)]

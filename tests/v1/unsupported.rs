@@ -4,7 +4,7 @@ use std::path::Path;
 
 use glance_client::v1::members::Membership;
 use glance_client::v2::import::{Import, ImportMethod};
-use glance_client::{ApiVersion, Error, ImageUpdate, NewImage, Result, v1};
+use glance_client::{ApiVersion, Error, ImageData, ImageUpdate, NewImage, Result, v1};
 
 use super::harness::*;
 
@@ -25,8 +25,16 @@ fn every_v2_only_operation_fails_in_v1_mode_without_a_request() {
     unsupported("add tag", c.add_tag(ID, "t"), 1);
     unsupported("remove tag", c.remove_tag(ID, "t"), 1);
     unsupported("member status", c.update_member(ID, "p", "accepted"), 1);
-    unsupported("stage", c.stage(ID, &mut &b"x"[..], Some(1)), 1);
-    unsupported("stage file", c.stage_file(ID, Path::new("/nonexistent")), 1);
+    unsupported(
+        "stage",
+        c.stage(ID, ImageData::reader(&mut &b"x"[..], Some(1))),
+        1,
+    );
+    unsupported(
+        "stage file",
+        c.stage(ID, ImageData::file(Path::new("/nonexistent"))),
+        1,
+    );
     let import = Import::new(ImportMethod::GlanceDirect);
     unsupported("import", c.import_image(ID, &import), 1);
     unsupported("import methods", c.import_methods(), 1);
