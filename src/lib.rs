@@ -100,7 +100,7 @@ pub mod v2;
 pub mod wire;
 
 pub use auth::Auth;
-pub use client::{Client, ImageData, ImageStream, Images};
+pub use client::{Client, ImageData, ImageStream, Images, V1Client};
 pub use config::{ApiVersion, Config, FileSystem};
 pub use download::{DownloadOptions, DownloadReport, DownloadSource};
 pub use error::{ApiError, Error, Result};

@@ -1,14 +1,13 @@
 //! Image records and data: show, create, update, delete, upload, download, tags.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use super::Client;
 use super::ImageStream;
 use crate::config::ApiVersion;
 use crate::error::{Error, Result};
 use crate::image::{Image, ImageUpdate, NewImage};
-use crate::transport::{Payload, Retry};
+use crate::transport::Retry;
 use crate::wire;
 use crate::{v1, v2};
 
@@ -39,15 +38,12 @@ impl Client {
                 "the image",
                 || self.created(new),
             ),
-            ApiVersion::V1 => self.v1_create_image(new, &v1::CreateOptions::default()),
+            ApiVersion::V1 => self.v1_create(new, &v1::CreateOptions::default()),
         }
     }
 
-    /// v1 only: creates an image with v1's extra sources, e.g. data the
-    /// server copies from a URL (`copy_from`) or that already lives at one
-    /// (`location`). [`Error::Unsupported`] in v2 mode.
-    pub fn v1_create_image(&self, new: &NewImage, options: &v1::CreateOptions) -> Result<Image> {
-        self.require_v1("v1 create options")?;
+    /// A v1 create (`POST /v1/images` with the metadata as headers).
+    pub(super) fn v1_create(&self, new: &NewImage, options: &v1::CreateOptions) -> Result<Image> {
         let meta = v1::ImageMeta::for_create(new, options)?;
         self.create_named(
             v1::images::create(&meta),
@@ -79,51 +75,6 @@ impl Client {
             )));
         }
         Ok(image)
-    }
-
-    /// v1 only: creates an image and sends its data in the same request
-    /// (`POST /v1/images` with the metadata headers and an octet-stream
-    /// body; `Content-Length` when `size` is known, chunked otherwise). Sent
-    /// once: a stream cannot be replayed. [`Error::Unsupported`] in v2 mode.
-    pub fn v1_create_image_with_data(
-        &self,
-        new: &NewImage,
-        options: &v1::CreateOptions,
-        data: &mut dyn Read,
-        size: Option<u64>,
-    ) -> Result<Image> {
-        self.require_v1("v1 create with data")?;
-        let meta = v1::ImageMeta::for_create(new, options)?;
-        let request = v1::images::create_with_data(&meta, size)?;
-        let response = self.transport().send_payload(
-            &request,
-            Payload::Stream(data),
-            Retry::IfUnsent,
-            &|| None,
-        )?;
-        v1::images::parse_image(&response)
-    }
-
-    /// v1 only: changes a queued image's metadata and sends its data in the
-    /// same request (`PUT /v1/images/{id}` with headers and an octet-stream
-    /// body). Sent once. [`Error::Unsupported`] in v2 mode.
-    pub fn v1_update_image_with_data(
-        &self,
-        id: &str,
-        update: &ImageUpdate,
-        data: &mut dyn Read,
-        size: Option<u64>,
-    ) -> Result<Image> {
-        self.require_v1("v1 update with data")?;
-        let (meta, purge) = self.v1_update_meta(id, update)?;
-        let request = v1::images::update_with_data(id, &meta, purge, size)?;
-        let response = self.transport().send_payload(
-            &request,
-            Payload::Stream(data),
-            Retry::IfUnsent,
-            &|| self.upload_refused(id),
-        )?;
-        v1::images::parse_image(&response)
     }
 
     /// Changes an image's metadata and returns the updated image.
@@ -165,7 +116,11 @@ impl Client {
     /// The v1 headers of `update` and whether to purge the properties not
     /// in them. Removing properties costs a `HEAD` first: v1 can only drop
     /// them by sending the whole remaining set.
-    fn v1_update_meta(&self, id: &str, update: &ImageUpdate) -> Result<(v1::ImageMeta, bool)> {
+    pub(super) fn v1_update_meta(
+        &self,
+        id: &str,
+        update: &ImageUpdate,
+    ) -> Result<(v1::ImageMeta, bool)> {
         let current = if update.remove_properties.is_empty() {
             None
         } else {

@@ -3,8 +3,8 @@
 //! over the [`Transport`].
 //!
 //! Operations v1 has no equivalent for fail with [`Error::Unsupported`] in
-//! v1 mode before any request is made; the `v1_*` methods, v1's own
-//! extras, fail the same way in v2 mode.
+//! v1 mode before any request is made; v1's own extras, behind
+//! [`Client::v1`], fail the same way in v2 mode.
 
 mod images;
 mod import;
@@ -12,10 +12,12 @@ mod list;
 mod members;
 mod stream;
 mod upload;
+mod v1_calls;
 
 pub use list::Images;
 pub use stream::ImageStream;
 pub use upload::ImageData;
+pub use v1_calls::V1Client;
 
 use std::sync::Arc;
 

@@ -14,8 +14,9 @@ use crate::error::{ApiError, Error, Result};
 use crate::transport::{Payload, ReadSeek, Retry};
 use crate::{v1, v2, wire};
 
-/// Image data to send, for [`Client::upload`] and [`Client::stage`]: a
-/// file, a seekable reader or a plain reader.
+/// Image data to send, for [`Client::upload`], [`Client::stage`] and v1's
+/// calls with data ([`V1Client`](crate::V1Client)): a file, a seekable
+/// reader or a plain reader.
 ///
 /// A file or a seekable reader is rewound and sent again when an attempt
 /// fails (as a read is retried); a plain reader cannot be rewound, so it is
@@ -95,10 +96,12 @@ impl Client {
     /// not `queued` at once with 409 and closes) from a network failure:
     /// not `queued` any more is [`Error::Conflict`].
     pub fn upload(&self, id: &str, data: ImageData<'_>) -> Result<()> {
-        let response = self.send_data(id, data, Retry::Safe, |size| match self.version() {
-            ApiVersion::V2 => v2::images::upload(id, size),
-            ApiVersion::V1 => v1::images::upload(id, size),
-        })?;
+        let refused = || self.upload_refused(id);
+        let response =
+            self.send_data(data, Retry::Safe, &refused, |size| match self.version() {
+                ApiVersion::V2 => v2::images::upload(id, size),
+                ApiVersion::V1 => v1::images::upload(id, size),
+            })?;
         wire::check(&response)
     }
 
@@ -106,22 +109,25 @@ impl Client {
     /// [`Client::upload`] sends it. v2 only.
     pub fn stage(&self, id: &str, data: ImageData<'_>) -> Result<()> {
         self.require_v2("stage")?;
-        let response = self.send_data(id, data, Retry::Safe, |size| v2::import::stage(id, size))?;
+        let refused = || self.upload_refused(id);
+        let response = self.send_data(data, Retry::Safe, &refused, |size| {
+            v2::import::stage(id, size)
+        })?;
         wire::parse_empty(&response)
     }
 
-    /// Sends `data` to image `id` with the request `request` builds for its
-    /// size. A rewindable source is retried as `retry` says, a plain
-    /// reader only when nothing was sent; a transfer that breaks off is
-    /// judged by the image's status (see [`Client::upload_refused`]).
+    /// Sends `data` with the request `request` builds for its size. A
+    /// rewindable source is retried as `retry` says, a plain reader only
+    /// when nothing was sent; when the transfer breaks off, `refused` says
+    /// whether that was the server refusing it (see
+    /// [`Client::upload_refused`]).
     pub(crate) fn send_data(
         &self,
-        id: &str,
         data: ImageData<'_>,
         retry: Retry,
+        refused: &dyn Fn() -> Option<Error>,
         request: impl FnOnce(Option<u64>) -> Result<Request<Vec<u8>>>,
     ) -> Result<Response<Vec<u8>>> {
-        let refused = || self.upload_refused(id);
         let transport = self.transport();
         match data.source {
             Source::File(path) => {
@@ -131,7 +137,7 @@ impl Client {
                     reader: &mut file,
                     start: 0,
                 };
-                transport.send_payload(&request, payload, retry, &refused)
+                transport.send_payload(&request, payload, retry, refused)
             }
             Source::Seekable { reader, size } => {
                 let request = request(size)?;
@@ -139,11 +145,11 @@ impl Client {
                     .stream_position()
                     .map_err(|e| Error::io("reading the upload source's position", e))?;
                 let payload = Payload::Rewindable { reader, start };
-                transport.send_payload(&request, payload, retry, &refused)
+                transport.send_payload(&request, payload, retry, refused)
             }
             Source::Reader { reader, size } => {
                 let request = request(size)?;
-                transport.send_payload(&request, Payload::Stream(reader), retry, &refused)
+                transport.send_payload(&request, Payload::Stream(reader), retry, refused)
             }
         }
     }

@@ -92,12 +92,12 @@ fn v1_extras_fail_in_v2_mode_without_a_request() {
     };
     unsupported(
         "v1 create",
-        c.v1_create_image(&NewImage::default(), &options),
+        c.v1().create_image(&NewImage::default(), &options),
         2,
     );
-    unsupported("v1 members", c.v1_members(ID), 2);
-    unsupported("v1 add member", c.v1_add_member(ID, "p", true), 2);
+    unsupported("v1 members", c.v1().members(ID), 2);
+    unsupported("v1 add member", c.v1().add_member(ID, "p", true), 2);
     let all = [Membership::new("p", false)];
-    unsupported("v1 replace members", c.v1_replace_members(ID, &all), 2);
+    unsupported("v1 replace members", c.v1().replace_members(ID, &all), 2);
     assert!(wire.seen().is_empty());
 }
