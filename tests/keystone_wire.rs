@@ -114,7 +114,7 @@ fn config(auth: Auth) -> Config {
         retry_delay: Duration::ZERO,
         num_retries: 1,
         connect_timeout: Some(Duration::from_secs(5)),
-        read_timeout: Some(Duration::from_secs(5)),
+        io_timeout: Some(Duration::from_secs(5)),
         ..Config::default()
     }
 }

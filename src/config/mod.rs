@@ -72,7 +72,7 @@ pub struct FileSystem {
 /// | `[glance] num_retries` | `num_retries`; a negative value becomes 0 with a warning |
 /// | `[glance] insecure` (old name `api_insecure`) | `insecure` |
 /// | `[glance] cafile`, `certfile`, `keyfile` (old names `[ssl] ca_file`, `cert_file`, `key_file`) | `cafile`, `certfile`, `keyfile` |
-/// | `[glance] timeout` (whole seconds) | both `connect_timeout` and `read_timeout`, as the Python clients apply one timeout to the connection and to each read |
+/// | `[glance] timeout` (whole seconds) | both `connect_timeout` and `io_timeout`, as the Python clients apply one timeout to the connection and to each read |
 /// | `[glance] allowed_direct_url_schemes` (list) | `allowed_direct_url_schemes` |
 /// | `[glance] verify_glance_signatures` | `verify_glance_signatures` |
 /// | `[glance] api_version` (1 or 2; old switch `use_glance_v1`) | `api_version` |
@@ -138,9 +138,11 @@ pub struct Config {
     pub retry_delay: Duration,
     /// Limit on establishing a connection.
     pub connect_timeout: Option<Duration>,
-    /// Limit on each single read or write; a stalled server is detected
-    /// without putting a deadline on a long download.
-    pub read_timeout: Option<Duration>,
+    /// Limit on each single read from and write to the connection (sending
+    /// a request and its body, reading the answer): a stalled server is
+    /// detected without putting a deadline on a long transfer that keeps
+    /// moving.
+    pub io_timeout: Option<Duration>,
     /// Disable TLS certificate verification (logged loudly).
     pub insecure: bool,
     /// PEM bundle of CA certificates to trust instead of the web PKI roots.
@@ -178,7 +180,7 @@ impl Default for Config {
             shuffle_servers: true,
             retry_delay: Duration::from_millis(500),
             connect_timeout: Some(Duration::from_secs(30)),
-            read_timeout: Some(Duration::from_secs(120)),
+            io_timeout: Some(Duration::from_secs(120)),
             insecure: false,
             cafile: None,
             certfile: None,

@@ -153,7 +153,7 @@ fn retries_and_timeout(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
             .ok_or_else(|| v.invalid("a whole number of seconds, at least 1"))?;
         let timeout = Some(std::time::Duration::from_secs(secs));
         config.connect_timeout = timeout;
-        config.read_timeout = timeout;
+        config.io_timeout = timeout;
     }
     Ok(())
 }

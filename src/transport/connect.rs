@@ -28,7 +28,7 @@ pub(super) struct Connector {
     tls: ureq::tls::TlsConfig,
     env: proxy::ProxyEnv,
     connect_timeout: Option<Duration>,
-    read_timeout: Option<Duration>,
+    io_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for Connector {
@@ -36,7 +36,7 @@ impl fmt::Debug for Connector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Connector")
             .field("connect_timeout", &self.connect_timeout)
-            .field("read_timeout", &self.read_timeout)
+            .field("io_timeout", &self.io_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -47,7 +47,7 @@ impl Connector {
             tls: tls::tls_config(config)?,
             env: proxy::ProxyEnv::from_process(),
             connect_timeout: config.connect_timeout,
-            read_timeout: config.read_timeout,
+            io_timeout: config.io_timeout,
         })
     }
 
@@ -64,8 +64,8 @@ impl Connector {
             .max_redirects(0)
             .user_agent(concat!("glance-client-rust/", env!("CARGO_PKG_VERSION")))
             .timeout_connect(self.connect_timeout)
-            .timeout_per_read(self.read_timeout)
-            .timeout_per_write(self.read_timeout)
+            .timeout_per_read(self.io_timeout)
+            .timeout_per_write(self.io_timeout)
             .tls_config(self.tls.clone())
             .proxy(chosen.map(|c| c.proxy))
             .build()

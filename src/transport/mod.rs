@@ -15,7 +15,7 @@
 //!   member add's or id-given create's 409 as done (returning the member or
 //!   image); see [`Client`](crate::Client)'s delete and add methods.
 //! - Timeouts: `connect_timeout` bounds connecting (TCP, proxy, TLS);
-//!   `read_timeout` bounds each single read and write, so a stalled server is
+//!   `io_timeout` bounds each single read and write, so a stalled server is
 //!   detected while a long download that keeps moving is never cut off.
 //! - TLS: see [`tls`]; proxies: see [`proxy`]. Through an HTTP proxy ureq
 //!   always tunnels with `CONNECT`, `http://` servers too (curl would send
