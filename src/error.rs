@@ -73,6 +73,9 @@ pub enum Error {
     InvalidResponse(String),
     /// The caller passed something unusable (an empty image id, a bad filter).
     InvalidInput(String),
+    /// A fault inside this crate, not caused by the caller or a server (a
+    /// hashing thread that stopped); worth reporting as a bug.
+    Internal(String),
     /// The operation does not exist in the configured API version.
     Unsupported {
         /// What was attempted.
@@ -247,6 +250,7 @@ impl fmt::Display for Error {
             }
             Error::InvalidResponse(m) => write!(f, "invalid response: {m}"),
             Error::InvalidInput(m) => write!(f, "invalid input: {m}"),
+            Error::Internal(m) => write!(f, "internal error: {m}"),
             Error::Unsupported {
                 operation,
                 api_version,
@@ -352,7 +356,7 @@ impl Error {
                 return carried.0;
             }
             // Unreachable in practice: the check above saw a Carried.
-            return Error::InvalidResponse("lost error".into());
+            return Error::Internal("an error carried through I/O was lost".into());
         }
         Error::io(context(), err)
     }

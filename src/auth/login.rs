@@ -194,7 +194,7 @@ pub(crate) fn login_request(url: &str, login: &Login) -> Result<Request<Vec<u8>>
         }
     };
     let body = serde_json::to_vec(&json!({ "auth": auth }))
-        .map_err(|e| Error::InvalidInput(format!("cannot encode the Keystone login: {e}")))?;
+        .map_err(|e| Error::Internal(format!("cannot encode the Keystone login: {e}")))?;
     let builder = http::Request::builder()
         .method(http::Method::POST)
         .uri(url)

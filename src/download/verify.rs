@@ -321,7 +321,7 @@ impl<'scope> Pipe<'scope> {
 }
 
 fn hash_thread_gone() -> Error {
-    Error::InvalidInput("a hashing thread stopped unexpectedly".into())
+    Error::Internal("a hashing thread stopped unexpectedly".into())
 }
 
 /// One hashing thread: hash each buffer, pass it on, until the sender hangs up.
@@ -474,6 +474,14 @@ mod tests {
             Err(Error::ChecksumMismatch { algorithm, .. }) => assert_eq!(algorithm, "sha256"),
             other => panic!("expected a mismatch, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_hashing_thread_that_stopped_is_an_internal_fault() {
+        // Not the caller's input, not the server's answer.
+        let e = hash_thread_gone();
+        assert!(matches!(e, Error::Internal(_)), "{e:?}");
+        assert!(e.to_string().starts_with("internal error: "), "{e}");
     }
 
     #[test]

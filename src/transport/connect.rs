@@ -53,7 +53,8 @@ impl Connector {
 
     /// The agent for requests to `base` (a checked http(s) URL).
     pub(super) fn agent(&self, base: &str) -> Result<Agent> {
-        let url = url::Url::parse(base).map_err(|e| Error::InvalidInput(format!("{base}: {e}")))?;
+        let url = url::Url::parse(base)
+            .map_err(|e| Error::Internal(format!("checked server URL {base}: {e}")))?;
         let chosen = self.env.proxy_for(&url)?;
         match &chosen {
             Some(c) => log::debug!("{base}: through proxy {} ({})", c.shown, c.var),

@@ -124,7 +124,7 @@ pub(crate) fn finish(
 
 /// Serializes a request body; our own types always serialize.
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>> {
-    serde_json::to_vec(value).map_err(|e| Error::InvalidInput(format!("cannot encode JSON: {e}")))
+    serde_json::to_vec(value).map_err(|e| Error::Internal(format!("cannot encode JSON: {e}")))
 }
 
 /// Checks the status, then decodes a JSON body into `T`; `what` names the
