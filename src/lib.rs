@@ -111,6 +111,23 @@ pub use image::{Image, ImageUpdate, Location, NewImage};
 pub use query::ListQuery;
 pub use urls::redact_credentials;
 
+/// Entry points for the fuzz targets (`fuzz/`) into code that is not
+/// public. Compiled only under cargo-fuzz (`--cfg fuzzing`): not part of
+/// the API.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::path::PathBuf;
+
+    use crate::{FileSystem, Location};
+
+    /// Where a `file://` location's data is on this host, or why not (the
+    /// local short-circuit's lexical mapping).
+    pub fn local_path(location: &Location, filesystems: &[FileSystem]) -> Result<PathBuf, String> {
+        location.local_path(filesystems)
+    }
+}
+
 /// The README's examples, compiled as doc tests so they cannot rot.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
