@@ -102,7 +102,7 @@ pub mod wire;
 pub use auth::Auth;
 pub use client::{Client, ImageData, ImageStream, Images, V1Client};
 pub use config::{ApiVersion, Config, FileSystem};
-pub use download::{DownloadOptions, DownloadReport, DownloadSource};
+pub use download::{DownloadOptions, DownloadReport, DownloadSource, ProgressFn};
 pub use error::{ApiError, Error, Result};
 /// The `http` crate (1.x), whose request and response types the [`v1`] and
 /// [`v2`] wire code builds and parses.

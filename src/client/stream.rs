@@ -48,6 +48,11 @@ impl ImageStream {
         self.start.total
     }
 
+    /// What the head of the answer said (offset, length, total, MD5).
+    pub(crate) fn start(&self) -> &DownloadStart {
+        &self.start
+    }
+
     /// The server that is sending the data.
     pub fn server(&self) -> &str {
         &self.server
