@@ -275,41 +275,43 @@ impl fmt::Display for Error {
             Error::Transport {
                 server, message, ..
             } => write!(f, "{server}: {message}"),
-            Error::AllServersFailed(attempts) => {
-                let mut servers: Vec<&str> = attempts.iter().map(|(s, _)| s.as_str()).collect();
-                servers.sort_unstable();
-                servers.dedup();
-                let on = match servers.len() {
-                    1 => "one server".to_string(),
-                    n => format!("{n} servers"),
-                };
-                write!(f, "all {} attempts on {on} failed", attempts.len())?;
-                // Each distinct (server, reason) once, in order of first
-                // appearance, with how often it happened.
-                let mut seen: Vec<(&str, String, usize)> = Vec::new();
-                for (server, err) in attempts {
-                    let reason = err.attempt_reason();
-                    match seen
-                        .iter_mut()
-                        .find(|(s, r, _)| s == server && *r == reason)
-                    {
-                        Some((_, _, n)) => *n += 1,
-                        None => seen.push((server, reason, 1)),
-                    }
-                }
-                for (i, (server, reason, n)) in seen.iter().enumerate() {
-                    let sep = if i == 0 { ": " } else { "; " };
-                    write!(f, "{sep}{server}: {reason}")?;
-                    if *n > 1 {
-                        write!(f, " ({n} times)")?;
-                    }
-                }
-                Ok(())
-            }
+            Error::AllServersFailed(attempts) => write_attempts(f, attempts),
             Error::Cancelled => f.write_str("cancelled by the caller"),
             Error::Io { context, source } => write!(f, "{context}: {source}"),
         }
     }
+}
+
+/// `all N attempts on M servers failed: ` and each distinct (server,
+/// reason) once, in order of first appearance, with how often it happened.
+fn write_attempts(f: &mut fmt::Formatter<'_>, attempts: &[(String, Error)]) -> fmt::Result {
+    let mut servers: Vec<&str> = attempts.iter().map(|(s, _)| s.as_str()).collect();
+    servers.sort_unstable();
+    servers.dedup();
+    let on = match servers.len() {
+        1 => "one server".to_string(),
+        n => format!("{n} servers"),
+    };
+    write!(f, "all {} attempts on {on} failed", attempts.len())?;
+    let mut seen: Vec<(&str, String, usize)> = Vec::new();
+    for (server, err) in attempts {
+        let reason = err.attempt_reason();
+        match seen
+            .iter_mut()
+            .find(|(s, r, _)| s == server && *r == reason)
+        {
+            Some((_, _, n)) => *n += 1,
+            None => seen.push((server, reason, 1)),
+        }
+    }
+    for (i, (server, reason, n)) in seen.iter().enumerate() {
+        let sep = if i == 0 { ": " } else { "; " };
+        write!(f, "{sep}{server}: {reason}")?;
+        if *n > 1 {
+            write!(f, " ({n} times)")?;
+        }
+    }
+    Ok(())
 }
 
 impl std::error::Error for Error {

@@ -60,28 +60,7 @@ fn servers(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
     if let Some(v) = r.get(GLANCE, "api_servers")?
         && !v.list().is_empty()
     {
-        let mut urls = Vec::new();
-        let mut bare = Vec::new();
-        for entry in v.list() {
-            let url = if entry.contains("://") {
-                entry
-            } else {
-                bare.push(format!("{entry:?}"));
-                format!("http://{entry}")
-            };
-            v.check_url(&url)?;
-            urls.push(url);
-        }
-        if !bare.is_empty() {
-            let has = if bare.len() == 1 { "has" } else { "have" };
-            let message = format!(
-                "[glance] api_servers: {} {has} no scheme, so http:// is assumed: \
-                 write \"api_servers = {}\" in [glance]",
-                bare.join(", "),
-                escape(&urls.join(", "))
-            );
-            r.warn(&v.at, &message);
-        }
+        config.api_servers = api_servers(r, &v)?;
         if let Some(at) = old_at {
             let them = if old.len() == 1 { "it" } else { "them" };
             let message = format!(
@@ -90,14 +69,55 @@ fn servers(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
             );
             r.warn(&at, &message);
         }
-        config.api_servers = urls;
         return Ok(());
     }
 
     let Some(at) = old_at else { return Ok(()) };
+    let url = legacy_server(r, &at)?;
+    let message = format!(
+        "[glance] {names} {is_are} deprecated: write \"api_servers = {}\" in [glance]",
+        escape(&url)
+    );
+    r.warn(&at, &message);
+    config.api_servers = vec![url];
+    Ok(())
+}
+
+/// The checked `api_servers` entries, `http://` added (with a warning) to
+/// those without a scheme.
+fn api_servers(r: &mut Reader<'_>, v: &Value) -> Result<Vec<String>> {
+    let mut urls = Vec::new();
+    let mut bare = Vec::new();
+    for entry in v.list() {
+        let url = if entry.contains("://") {
+            entry
+        } else {
+            bare.push(format!("{entry:?}"));
+            format!("http://{entry}")
+        };
+        v.check_url(&url)?;
+        urls.push(url);
+    }
+    if !bare.is_empty() {
+        let has = if bare.len() == 1 { "has" } else { "have" };
+        let message = format!(
+            "[glance] api_servers: {} {has} no scheme, so http:// is assumed: \
+             write \"api_servers = {}\" in [glance]",
+            bare.join(", "),
+            escape(&urls.join(", "))
+        );
+        r.warn(&v.at, &message);
+    }
+    Ok(urls)
+}
+
+/// `protocol://host:port` from the deprecated options (`host` defaulting to
+/// `$my_ip`, `port` to 9292, `protocol` to http); `at` is where the first
+/// of them is set.
+fn legacy_server(r: &mut Reader<'_>, at: &Location) -> Result<String> {
     let host = match r.get(GLANCE, "host")? {
         Some(v) => v,
-        None => r.default_value(GLANCE, "host", "$my_ip", &at)?,
+        None => r.default_value(GLANCE, "host", "$my_ip", at)?,
     };
     let host_name = host
         .string()
@@ -121,13 +141,7 @@ fn servers(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
     };
     let url = format!("{protocol}://{host_part}:{port}");
     host.check_url(&url)?;
-    let message = format!(
-        "[glance] {names} {is_are} deprecated: write \"api_servers = {}\" in [glance]",
-        escape(&url)
-    );
-    r.warn(&at, &message);
-    config.api_servers = vec![url];
-    Ok(())
+    Ok(url)
 }
 
 fn retries_and_timeout(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {

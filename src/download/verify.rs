@@ -275,6 +275,12 @@ impl<'scope> Pipe<'scope> {
 
     /// Hands the first `len` bytes of a buffer to the hashes (or keeps the
     /// buffer when there are none).
+    ///
+    /// Every byte of image data passes here exactly once and in order,
+    /// whether it came over HTTP (`http.rs`, after the sink has it) or from
+    /// a local copy (`local.rs`, read back from the temporary file), and
+    /// [`Pipe::reset`] marks a start over: the one place to add another
+    /// consumer of the data.
     pub(crate) fn hash(&mut self, buffer: Vec<u8>, len: usize) -> Result<()> {
         match &self.first {
             Some(tx) if len > 0 => tx

@@ -100,6 +100,21 @@ pub fn list(query: &ListQuery, page_size: Option<u64>) -> Result<Request<Vec<u8>
             q.append_pair(key, v);
         }
     }
+    properties_and_sort(&mut q, query)?;
+    let qs = q.finish();
+    let path = if qs.is_empty() {
+        "/v2/images".to_string()
+    } else {
+        format!("/v2/images?{qs}")
+    };
+    json_request(Method::GET, &path, None)
+}
+
+/// The property filters and the sort order of a listing's query.
+fn properties_and_sort(
+    q: &mut url::form_urlencoded::Serializer<'_, String>,
+    query: &ListQuery,
+) -> Result<()> {
     for (key, value) in &query.properties {
         if key.is_empty() || RESERVED_PARAMS.contains(&key.as_str()) {
             return Err(Error::InvalidInput(format!(
@@ -119,13 +134,7 @@ pub fn list(query: &ListQuery, page_size: Option<u64>) -> Result<Request<Vec<u8>
         }
         q.append_pair("sort", &keys.join(","));
     }
-    let qs = q.finish();
-    let path = if qs.is_empty() {
-        "/v2/images".to_string()
-    } else {
-        format!("/v2/images?{qs}")
-    };
-    json_request(Method::GET, &path, None)
+    Ok(())
 }
 
 /// The page size to ask for, given the caller's page size, the total limit
