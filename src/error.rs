@@ -73,6 +73,9 @@ pub enum Error {
     InvalidResponse(String),
     /// The caller passed something unusable (an empty image id, a bad filter).
     InvalidInput(String),
+    /// A fault inside this crate, not caused by the caller or a server (a
+    /// hashing thread that stopped); worth reporting as a bug.
+    Internal(String),
     /// The operation does not exist in the configured API version.
     Unsupported {
         /// What was attempted.
@@ -118,6 +121,7 @@ pub enum Error {
 /// The server's side of an HTTP error: status, its message, and the request
 /// id to quote to an operator.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// HTTP status code.
     pub status: u16,
@@ -125,6 +129,17 @@ pub struct ApiError {
     pub message: String,
     /// `x-openstack-request-id`, when the server sent one.
     pub request_id: Option<String>,
+}
+
+impl ApiError {
+    /// The detail of an answer with `status`, e.g. for a fake server's errors.
+    pub fn new(status: u16, message: impl Into<String>, request_id: Option<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            request_id,
+        }
+    }
 }
 
 impl Error {
@@ -235,6 +250,7 @@ impl fmt::Display for Error {
             }
             Error::InvalidResponse(m) => write!(f, "invalid response: {m}"),
             Error::InvalidInput(m) => write!(f, "invalid input: {m}"),
+            Error::Internal(m) => write!(f, "internal error: {m}"),
             Error::Unsupported {
                 operation,
                 api_version,
@@ -259,41 +275,43 @@ impl fmt::Display for Error {
             Error::Transport {
                 server, message, ..
             } => write!(f, "{server}: {message}"),
-            Error::AllServersFailed(attempts) => {
-                let mut servers: Vec<&str> = attempts.iter().map(|(s, _)| s.as_str()).collect();
-                servers.sort_unstable();
-                servers.dedup();
-                let on = match servers.len() {
-                    1 => "one server".to_string(),
-                    n => format!("{n} servers"),
-                };
-                write!(f, "all {} attempts on {on} failed", attempts.len())?;
-                // Each distinct (server, reason) once, in order of first
-                // appearance, with how often it happened.
-                let mut seen: Vec<(&str, String, usize)> = Vec::new();
-                for (server, err) in attempts {
-                    let reason = err.attempt_reason();
-                    match seen
-                        .iter_mut()
-                        .find(|(s, r, _)| s == server && *r == reason)
-                    {
-                        Some((_, _, n)) => *n += 1,
-                        None => seen.push((server, reason, 1)),
-                    }
-                }
-                for (i, (server, reason, n)) in seen.iter().enumerate() {
-                    let sep = if i == 0 { ": " } else { "; " };
-                    write!(f, "{sep}{server}: {reason}")?;
-                    if *n > 1 {
-                        write!(f, " ({n} times)")?;
-                    }
-                }
-                Ok(())
-            }
+            Error::AllServersFailed(attempts) => write_attempts(f, attempts),
             Error::Cancelled => f.write_str("cancelled by the caller"),
             Error::Io { context, source } => write!(f, "{context}: {source}"),
         }
     }
+}
+
+/// `all N attempts on M servers failed: ` and each distinct (server,
+/// reason) once, in order of first appearance, with how often it happened.
+fn write_attempts(f: &mut fmt::Formatter<'_>, attempts: &[(String, Error)]) -> fmt::Result {
+    let mut servers: Vec<&str> = attempts.iter().map(|(s, _)| s.as_str()).collect();
+    servers.sort_unstable();
+    servers.dedup();
+    let on = match servers.len() {
+        1 => "one server".to_string(),
+        n => format!("{n} servers"),
+    };
+    write!(f, "all {} attempts on {on} failed", attempts.len())?;
+    let mut seen: Vec<(&str, String, usize)> = Vec::new();
+    for (server, err) in attempts {
+        let reason = err.attempt_reason();
+        match seen
+            .iter_mut()
+            .find(|(s, r, _)| s == server && *r == reason)
+        {
+            Some((_, _, n)) => *n += 1,
+            None => seen.push((server, reason, 1)),
+        }
+    }
+    for (i, (server, reason, n)) in seen.iter().enumerate() {
+        let sep = if i == 0 { ": " } else { "; " };
+        write!(f, "{sep}{server}: {reason}")?;
+        if *n > 1 {
+            write!(f, " ({n} times)")?;
+        }
+    }
+    Ok(())
 }
 
 impl std::error::Error for Error {
@@ -340,7 +358,7 @@ impl Error {
                 return carried.0;
             }
             // Unreachable in practice: the check above saw a Carried.
-            return Error::InvalidResponse("lost error".into());
+            return Error::Internal("an error carried through I/O was lost".into());
         }
         Error::io(context(), err)
     }

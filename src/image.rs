@@ -16,7 +16,11 @@ use serde_json::{Map, Value};
 /// Fields the server may leave out are `Option`s or empty collections;
 /// `properties` holds every key that is not a standard field (Glance v2
 /// "additional properties"; v1 `x-image-meta-property-*`).
+///
+/// Glance adds fields over time, so the struct is `#[non_exhaustive]`:
+/// build one from [`Image::default`] and set what you need.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Image {
     /// Image id (a UUID).
     pub id: String,

@@ -1,13 +1,33 @@
 //! A synchronous, dependency-light client for the OpenStack Image service
 //! (Glance), API v2 and v1.
 //!
+//! # The modules, and which way they import
+//!
+//! Each module imports only from the floors below it; data flows up, from
+//! a [`Config`] to a [`Client`] call, through the wire code and transport,
+//! to an [`Image`] or verified bytes.
+//!
+//! ```text
+//! floor 6  download               verified, atomic, resumable downloads; the local short-circuit
+//! floor 5  client                 Client: every call, sent to v1 or v2; ImageData, ImageStream
+//! floor 4  transport              servers, TLS, proxies, the one retry loop (Keystone logins too)
+//! floor 3  config, auth           Config and nova.conf; Auth and the Keystone token as state
+//!                                 (config uses auth, never back)
+//! floor 2  v1, v2, inspect        sans-IO request builders and response parsers, and the
+//!                                 disk-image format inspector (floor 1 only, never each other)
+//! floor 1  error, image, query,   the error, the image model, listing queries, what v1 and v2
+//!          wire, urls             share (download answers, timestamps), URL checks and redaction
+//! ```
+//!
 //! The crate root is the whole everyday API: a [`Client`] built from a plain
 //! [`Config`], the version-neutral [`Image`] it returns, and one [`Error`].
 //! The wire code of each API version lives in [`v2`] and [`v1`], sans-IO:
 //! pure request builders and response parsers any HTTP client (or a fuzzer)
-//! can drive. The client speaks v2 unless [`Config::api_version`] says
-//! [`ApiVersion::V1`]; the same calls then go to v1, and those v1 has no
-//! equivalent for fail with [`Error::Unsupported`] before any request.
+//! can drive, with what both share in [`wire`]. The client speaks v2 unless
+//! [`Config::api_version`] says [`ApiVersion::V1`]; the same calls then go
+//! to v1, and those v1 has no equivalent for fail with
+//! [`Error::Unsupported`] before any request; v1's own calls are behind
+//! [`Client::v1`].
 //!
 //! ```no_run
 //! use glance_client::{Client, Config, ListQuery};
@@ -91,24 +111,43 @@ mod download;
 mod error;
 mod image;
 mod query;
-mod stream;
 mod transport;
-mod wire;
+mod urls;
 
 pub mod auth;
 pub mod inspect;
 pub mod v1;
 pub mod v2;
+pub mod wire;
 
-pub use client::{Client, Images};
-pub use config::{ApiVersion, Auth, Config, FileSystem};
-pub use download::{DownloadOptions, DownloadReport, DownloadSource};
+pub use auth::Auth;
+pub use client::{Client, ImageData, ImageStream, Images, V1Client};
+pub use config::{ApiVersion, Config, FileSystem};
+pub use download::{DownloadOptions, DownloadReport, DownloadSource, ProgressFn};
 pub use error::{ApiError, Error, Result};
+/// The `http` crate (1.x), whose request and response types the [`v1`] and
+/// [`v2`] wire code builds and parses.
+pub use http;
 pub use image::{Image, ImageUpdate, Location, NewImage};
 pub use query::ListQuery;
-pub use stream::ImageStream;
-/// The `http` crate's request and response types, as used by the [`v1`] and [`v2`] wire code.
-pub use ureq::http;
+pub use urls::redact_credentials;
+
+/// Entry points for the fuzz targets (`fuzz/`) into code that is not
+/// public. Compiled only under cargo-fuzz (`--cfg fuzzing`): not part of
+/// the API.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::path::PathBuf;
+
+    use crate::{FileSystem, Location};
+
+    /// Where a `file://` location's data is on this host, or why not (the
+    /// local short-circuit's lexical mapping).
+    pub fn local_path(location: &Location, filesystems: &[FileSystem]) -> Result<PathBuf, String> {
+        location.local_path(filesystems)
+    }
+}
 
 /// The README's examples, compiled as doc tests so they cannot rot.
 #[cfg(doctest)]

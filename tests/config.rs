@@ -194,7 +194,7 @@ fn the_remaining_options_map_onto_the_struct() {
     assert_eq!(config.servers(), ["https://override.example/image"]);
     assert_eq!(config.num_retries, 7);
     assert_eq!(config.connect_timeout, Some(Duration::from_secs(12)));
-    assert_eq!(config.read_timeout, Some(Duration::from_secs(12)));
+    assert_eq!(config.io_timeout, Some(Duration::from_secs(12)));
     assert_eq!(config.allowed_direct_url_schemes, ["file", "swift"]);
     assert!(config.verify_glance_signatures);
     assert_eq!(config.api_version, ApiVersion::V1);
@@ -262,7 +262,7 @@ fn a_deployed_nova_conf_parses_into_the_expected_config() {
         certfile: Some("/var/lib/nova/tls/glance-client.pem".into()),
         keyfile: Some("/var/lib/nova/tls/glance-client.key".into()),
         connect_timeout: Some(Duration::from_secs(45)),
-        read_timeout: Some(Duration::from_secs(45)),
+        io_timeout: Some(Duration::from_secs(45)),
         allowed_direct_url_schemes: vec!["file".into()],
         verify_glance_signatures: true,
         api_version: ApiVersion::V2,

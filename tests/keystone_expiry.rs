@@ -71,7 +71,7 @@ fn a_short_lived_token_is_renewed_before_it_expires_and_requests_keep_working() 
     let lifetime = Duration::from_secs(LIFETIME.into());
     // Bounded: a stuck server fails the test within a minute, not two.
     let config = Config {
-        read_timeout: Some(Duration::from_secs(30)),
+        io_timeout: Some(Duration::from_secs(30)),
         num_retries: 1,
         ..lab.config(Auth::Password(lab.demo_password()))
     };

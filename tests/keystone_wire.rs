@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::{VERSIONS, logs, record_logs, refused_url, url};
 use glance_client::auth::{ApplicationCredential, Domain, Password, Project, User};
-use glance_client::{Auth, Client, Config, Error};
+use glance_client::{Auth, Client, Config, Error, ImageData};
 use httptest::matchers::{all_of, contains, eq, json_decoded, key, not, request};
 use httptest::responders::{Responder, status_code};
 use httptest::{Expectation, Server, cycle};
@@ -114,7 +114,7 @@ fn config(auth: Auth) -> Config {
         retry_delay: Duration::ZERO,
         num_retries: 1,
         connect_timeout: Some(Duration::from_secs(5)),
-        read_timeout: Some(Duration::from_secs(5)),
+        io_timeout: Some(Duration::from_secs(5)),
         ..Config::default()
     }
 }
@@ -336,7 +336,10 @@ fn a_streamed_upload_is_not_sent_twice_after_a_401_but_the_next_call_has_a_new_t
     let client = Client::new(config(Auth::Password(password_login(&server)))).unwrap();
     let mut data = Cursor::new(vec![7u8; 1000]);
     let err = client
-        .upload("i-1", &mut std::io::Read::by_ref(&mut data), Some(1000))
+        .upload(
+            "i-1",
+            ImageData::reader(&mut std::io::Read::by_ref(&mut data), Some(1000)),
+        )
         .unwrap_err();
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
     client

@@ -31,7 +31,7 @@ fn child_process() {
         num_retries: 0,
         auth: Auth::Token(TOKEN.into()),
         connect_timeout: Some(Duration::from_secs(5)),
-        read_timeout: Some(Duration::from_secs(5)),
+        io_timeout: Some(Duration::from_secs(5)),
         ..Config::for_server(server)
     };
     match std::env::var(EXPECT).as_deref() {

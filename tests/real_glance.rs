@@ -18,7 +18,7 @@ mod sharing;
 
 use std::io::{Cursor, Read};
 
-use glance_client::{Client, Error, Image, ListQuery, NewImage, http, v2};
+use glance_client::{Client, Error, Image, ImageData, ListQuery, NewImage, http, v2, wire};
 use md5::Md5;
 use sha2::{Digest, Sha512};
 
@@ -154,7 +154,7 @@ fn uploaded_file_is_active_with_size_hashes_and_file_location() {
     std::fs::write(file.path(), &data).expect("write the sample");
 
     client
-        .upload_file(scratch.id(), file.path())
+        .upload(scratch.id(), ImageData::file(file.path()))
         .expect("upload a file");
 
     let image = client.image(scratch.id()).expect("show the image");
@@ -183,7 +183,10 @@ fn streamed_upload_without_size_is_stored_whole() {
     let data = sample(3 * 1024 * 1024 + 7, 2);
 
     client
-        .upload(scratch.id(), &mut Cursor::new(&data), None)
+        .upload(
+            scratch.id(),
+            ImageData::reader(&mut Cursor::new(&data), None),
+        )
         .expect("upload a stream of unknown size (chunked)");
 
     assert_stored(&client.image(scratch.id()).expect("show"), &data);
@@ -198,8 +201,7 @@ fn download_gives_back_the_uploaded_bytes_with_length_and_md5() {
     client
         .upload(
             scratch.id(),
-            &mut Cursor::new(&data),
-            Some(data.len() as u64),
+            ImageData::reader(&mut Cursor::new(&data), Some(data.len() as u64)),
         )
         .expect("upload with a size");
 
@@ -292,15 +294,13 @@ fn upload_to_an_active_image_conflicts() {
     client
         .upload(
             scratch.id(),
-            &mut Cursor::new(&data),
-            Some(data.len() as u64),
+            ImageData::reader(&mut Cursor::new(&data), Some(data.len() as u64)),
         )
         .expect("first upload");
 
     let again = client.upload(
         scratch.id(),
-        &mut Cursor::new(&data),
-        Some(data.len() as u64),
+        ImageData::reader(&mut Cursor::new(&data), Some(data.len() as u64)),
     );
 
     assert!(
@@ -321,7 +321,7 @@ fn upload_with_a_json_content_type_is_refused_with_415() {
     let response = lab.send(request, &[("content-type", "application/json")]);
 
     assert_eq!(response.status(), http::StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let parsed = v2::parse_empty(&response);
+    let parsed = wire::parse_empty(&response);
     assert!(
         matches!(parsed, Err(Error::UnsupportedMediaType(_))),
         "415 parses as UnsupportedMediaType: {parsed:?}"

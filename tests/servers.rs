@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::io::{Cursor, Read};
 
 use common::{RawServer, VERSIONS, config, refused_url, url, versions_ok};
-use glance_client::{Auth, Client, Config, Error, NewImage};
+use glance_client::{Auth, Client, Config, Error, ImageData, NewImage};
 use httptest::matchers::request;
 use httptest::responders::status_code;
 use httptest::{Expectation, Server, cycle};
@@ -197,7 +197,9 @@ fn an_upload_from_a_stream_is_sent_once() {
     );
     let client = Client::new(config(&[&url(&a), &url(&b)])).unwrap();
     let mut data = &b"image bytes"[..];
-    let err = client.upload("i", &mut data, Some(11)).unwrap_err();
+    let err = client
+        .upload("i", ImageData::reader(&mut data, Some(11)))
+        .unwrap_err();
     assert_eq!(err.status(), Some(503), "{err:?}");
 }
 
@@ -215,7 +217,7 @@ fn an_upload_from_a_stream_fails_over_when_nothing_was_sent() {
     let client = Client::new(config(&[&refused_url(), &url(&good)])).unwrap();
     let mut data = &b"image bytes"[..];
     client
-        .upload("i", &mut data, Some(11))
+        .upload("i", ImageData::reader(&mut data, Some(11)))
         .expect("the stream was not read yet, so the next server gets all of it");
 }
 
@@ -239,7 +241,7 @@ fn an_upload_from_a_seekable_source_is_resent_from_its_start() {
     let mut source = Cursor::new(b"skip:image bytes".to_vec());
     source.set_position(5);
     client
-        .upload_seekable("i", &mut source, Some(11))
+        .upload("i", ImageData::seekable(&mut source, Some(11)))
         .expect("the second server gets the whole body again");
 }
 
@@ -628,7 +630,10 @@ fn an_upload_refused_early_is_a_conflict_not_a_retried_transport_error() {
     // when the server has answered and closed.
     let data = vec![7u8; 64 * 1024 * 1024];
     let err = client
-        .upload_seekable("img", &mut Cursor::new(&data), Some(data.len() as u64))
+        .upload(
+            "img",
+            ImageData::seekable(&mut Cursor::new(&data), Some(data.len() as u64)),
+        )
         .unwrap_err();
     assert!(
         matches!(err, Error::Conflict(_)),
@@ -638,7 +643,10 @@ fn an_upload_refused_early_is_a_conflict_not_a_retried_transport_error() {
     // One upload attempt and one look at the image, not a retry per server.
     assert_eq!(server.accepted(), 2);
     let err = client
-        .upload("img", &mut &data[..], Some(data.len() as u64))
+        .upload(
+            "img",
+            ImageData::reader(&mut &data[..], Some(data.len() as u64)),
+        )
         .unwrap_err();
     assert!(matches!(err, Error::Conflict(_)), "stream upload: {err:?}");
 }
@@ -653,7 +661,10 @@ fn an_upload_broken_off_while_the_image_is_still_queued_stays_a_transport_failur
     .unwrap();
     let data = vec![7u8; 64 * 1024 * 1024];
     let err = client
-        .upload_seekable("img", &mut Cursor::new(&data), Some(data.len() as u64))
+        .upload(
+            "img",
+            ImageData::seekable(&mut Cursor::new(&data), Some(data.len() as u64)),
+        )
         .unwrap_err();
     assert!(
         matches!(err, Error::AllServersFailed(_)),

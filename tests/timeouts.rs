@@ -17,7 +17,7 @@ fn a_stalled_server_times_out_and_the_next_one_answers() {
     let good = Server::run();
     versions_ok(&good, 1);
     let config = Config {
-        read_timeout: Some(Duration::from_millis(300)),
+        io_timeout: Some(Duration::from_millis(300)),
         ..config(&[&stalled.url, &url(&good)])
     };
     let client = Client::new(config).unwrap();
@@ -35,7 +35,7 @@ fn a_server_that_stalls_everywhere_gives_timeout_errors() {
     let stalled = RawServer::stalled();
     let config = Config {
         num_retries: 1,
-        read_timeout: Some(Duration::from_millis(200)),
+        io_timeout: Some(Duration::from_millis(200)),
         ..config(&[&stalled.url])
     };
     let client = Client::new(config).unwrap();
@@ -71,7 +71,7 @@ fn a_slow_body_is_never_cut_while_data_keeps_coming() {
         }
     });
     let client = Client::new(Config {
-        read_timeout: Some(Duration::from_millis(500)),
+        io_timeout: Some(Duration::from_millis(500)),
         ..config(&[&trickle.url])
     })
     .unwrap();
@@ -97,7 +97,7 @@ fn a_body_that_stalls_midway_is_detected() {
         let _ = stream.read(&mut [0u8; 1]);
     });
     let client = Client::new(Config {
-        read_timeout: Some(Duration::from_millis(300)),
+        io_timeout: Some(Duration::from_millis(300)),
         ..config(&[&stalling.url])
     })
     .unwrap();

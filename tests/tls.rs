@@ -174,7 +174,7 @@ fn config(url: &str) -> Config {
         num_retries: 0,
         retry_delay: Duration::ZERO,
         connect_timeout: Some(Duration::from_secs(10)),
-        read_timeout: Some(Duration::from_secs(10)),
+        io_timeout: Some(Duration::from_secs(10)),
         ..Config::for_server(url)
     }
 }

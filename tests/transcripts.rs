@@ -2,7 +2,7 @@
 //! body: tests/fixtures/transcript/*.txt, copied from the lab's transcript)
 //! fed whole to the sans-IO parsers, headers included.
 
-use glance_client::{Error, http, v2};
+use glance_client::{Error, http, v2, wire};
 
 /// Parses a recorded answer: `HTTP/1.1 CODE REASON`, headers, blank line, body.
 fn answer(name: &str) -> http::Response<Vec<u8>> {
@@ -75,7 +75,7 @@ fn the_list_page_has_images_and_a_next_link() {
 #[test]
 fn the_download_head_gives_length_and_md5() {
     let head = answer("download-headers.txt");
-    let start = v2::images::parse_download_start("i", head.status(), head.headers(), 0).unwrap();
+    let start = wire::parse_download_start("i", head.status(), head.headers(), 0).unwrap();
     assert_eq!(
         (start.offset, start.length, start.total),
         (0, Some(1048577), Some(1048577))
@@ -89,13 +89,13 @@ fn the_download_head_gives_length_and_md5() {
 #[test]
 fn bodiless_answers_are_success() {
     for name in ["upload.txt", "stage.txt", "import.txt"] {
-        v2::parse_empty(&answer(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        wire::parse_empty(&answer(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
 
 #[test]
 fn error_answers_keep_meaning_message_and_request_id() {
-    let e = v2::parse_error(&answer("404.txt"));
+    let e = wire::parse_error(&answer("404.txt"));
     let Error::NotFound(api) = &e else {
         panic!("404: {e:?}")
     };
@@ -107,7 +107,7 @@ fn error_answers_keep_meaning_message_and_request_id() {
         api.request_id.as_deref(),
         Some("req-14a3d452-05d0-4f58-b811-bcc934564351")
     );
-    let e = v2::parse_error(&answer("409.txt"));
+    let e = wire::parse_error(&answer("409.txt"));
     let Error::Conflict(api) = &e else {
         panic!("409: {e:?}")
     };

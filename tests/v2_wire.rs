@@ -11,7 +11,8 @@ use std::io::Read;
 use common::wire::*;
 use glance_client::v2::import::{Import, ImportMethod};
 use glance_client::{
-    ApiVersion, Auth, Client, Config, DownloadOptions, Error, ImageUpdate, ListQuery, NewImage,
+    ApiVersion, Auth, Client, Config, DownloadOptions, Error, ImageData, ImageUpdate, ListQuery,
+    NewImage,
 };
 use httptest::responders::{Responder, status_code};
 use serde_json::{Value, json};
@@ -340,7 +341,9 @@ fn actions_tags_and_delete_answer_204() {
 fn upload_with_size_sends_content_length_and_never_expect() {
     let wire = Wire::new(vec![boxed(status_code(204))]);
     let mut data = &b"hello glanc"[..];
-    client(&wire).upload(ID, &mut data, Some(11)).unwrap();
+    client(&wire)
+        .upload(ID, ImageData::reader(&mut data, Some(11)))
+        .unwrap();
     assert_eq!(
         wire.seen(),
         [sends_data(
@@ -355,7 +358,9 @@ fn upload_with_size_sends_content_length_and_never_expect() {
 fn upload_without_size_goes_chunked() {
     let wire = Wire::new(vec![boxed(status_code(204))]);
     let mut data = &b"streamed bytes"[..];
-    client(&wire).upload(ID, &mut data, None).unwrap();
+    client(&wire)
+        .upload(ID, ImageData::reader(&mut data, None))
+        .unwrap();
     assert_eq!(
         wire.seen(),
         [sends_data(
@@ -367,16 +372,17 @@ fn upload_without_size_goes_chunked() {
 }
 
 #[test]
-fn upload_file_and_upload_seekable_send_the_size_and_the_data() {
+fn a_file_and_a_seekable_reader_send_the_size_and_the_data() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("img.raw");
     std::fs::write(&path, vec![7u8; 4096]).unwrap();
     let wire = Wire::new(vec![boxed(status_code(204)), boxed(status_code(204))]);
     let c = client(&wire);
-    c.upload_file(ID, &path).unwrap();
+    c.upload(ID, ImageData::file(&path)).unwrap();
     let mut source = std::io::Cursor::new(b"skip:data".to_vec());
     source.set_position(5);
-    c.upload_seekable(ID, &mut source, Some(4)).unwrap();
+    c.upload(ID, ImageData::seekable(&mut source, Some(4)))
+        .unwrap();
     assert_eq!(
         wire.seen(),
         [
@@ -545,8 +551,8 @@ fn stage_import_and_discovery() {
     ]);
     let c = client(&wire);
     let mut data = &b"staged"[..];
-    c.stage(ID, &mut data, Some(6)).unwrap();
-    c.stage_file(ID, &path).unwrap();
+    c.stage(ID, ImageData::reader(&mut data, Some(6))).unwrap();
+    c.stage(ID, ImageData::file(&path)).unwrap();
     c.import_image(ID, &Import::new(ImportMethod::GlanceDirect))
         .unwrap();
     assert_eq!(c.import_methods().unwrap(), ["glance-direct", "copy-image"]);

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
 
-use glance_client::{Client, Image, ImageUpdate, ListQuery, NewImage, v2::members::Member};
+use glance_client::{
+    Client, Image, ImageData, ImageUpdate, ListQuery, NewImage, v2::members::Member,
+};
 use serde_json::{Value, json};
 
 use crate::Failure;
@@ -276,7 +278,7 @@ impl Source {
                     bar: &mut bar,
                     count: 0,
                 };
-                client.upload_seekable(id, &mut reader, Some(size))?;
+                client.upload(id, ImageData::seekable(&mut reader, Some(size)))?;
                 bar.finish();
             }
             Source::Stdin => {
@@ -286,7 +288,7 @@ impl Source {
                     bar: &mut bar,
                     count: 0,
                 };
-                client.upload(id, &mut reader, None)?;
+                client.upload(id, ImageData::reader(&mut reader, None))?;
                 bar.finish();
             }
         }

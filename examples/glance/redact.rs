@@ -6,50 +6,18 @@
 //! `config-check` prints the configuration before that, and the refusal, the
 //! missing-scheme warning and a Keystone URL in an error may all quote it.
 
-/// What replaces the user information of a URL.
-const HIDDEN: &str = "***";
-
 /// `text` with the user information of every URL-like word replaced by
 /// `***`: `http://demo:pw@h:9292/v2` becomes `http://***@h:9292/v2`, and a
-/// URL without a scheme, `demo:pw@h:9292`, becomes `***@h:9292`.
-///
-/// A word ends at whitespace, a quote, a bracket that is not part of an IPv6
-/// host, a comma or a semicolon; its user information is everything before
-/// the last `@` of its authority (which ends at the first `/`, `?` or `#`),
-/// as URL parsers read it.
+/// URL without a scheme, `demo:pw@h:9292`, becomes `***@h:9292`. The rules
+/// are the library's ([`glance_client::redact_credentials`]), the same as
+/// in its own messages.
 pub fn text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut word = String::new();
-    for c in text.chars() {
-        if is_separator(c) {
-            out.push_str(&word_without_userinfo(&word));
-            word.clear();
-            out.push(c);
-        } else {
-            word.push(c);
-        }
-    }
-    out.push_str(&word_without_userinfo(&word));
-    out
+    glance_client::redact_credentials(text)
 }
 
 /// Each of `urls` through [`text`].
 pub fn all(urls: &[String]) -> Vec<String> {
     urls.iter().map(|u| text(u)).collect()
-}
-
-fn is_separator(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>' | '(' | ')' | ',' | ';')
-}
-
-fn word_without_userinfo(word: &str) -> String {
-    let start = word.find("://").map_or(0, |i| i + 3);
-    let rest = &word[start..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{}{HIDDEN}{}", &word[..start], &rest[at..]),
-        None => word.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -196,7 +196,7 @@ pub fn to_json(settings: &Settings) -> Value {
         "shuffle_servers": c.shuffle_servers,
         "retry_delay": c.retry_delay.as_secs_f64(),
         "connect_timeout": seconds(c.connect_timeout),
-        "read_timeout": seconds(c.read_timeout),
+        "io_timeout": seconds(c.io_timeout),
         "insecure": c.insecure,
         "cafile": path(&c.cafile),
         "certfile": path(&c.certfile),

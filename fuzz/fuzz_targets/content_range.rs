@@ -4,7 +4,7 @@
 //! accepted, starts where it was asked to and is as long as the range.
 #![no_main]
 use glance_client::http::{HeaderMap, HeaderValue, StatusCode};
-use glance_client::v2::images::{parse_content_range, parse_download_start};
+use glance_client::wire::{parse_content_range, parse_download_start};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

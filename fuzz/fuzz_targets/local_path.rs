@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
         })
         .collect();
     let location = Location { url, metadata };
-    let Ok(path) = location.local_path(&filesystems) else {
+    let Ok(path) = glance_client::fuzzing::local_path(&location, &filesystems) else {
         return;
     };
     let plain = |p: &Path| p.components().all(|c| matches!(c, Component::Normal(_)));

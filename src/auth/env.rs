@@ -2,8 +2,7 @@
 //! `OS_*` environment (`OS_AUTH_URL` is option `auth_url`) and for Nova's
 //! `[glance]` section.
 
-use super::{ApplicationCredential, Credential, Domain, Password, Project, User};
-use crate::config::Auth;
+use super::{ApplicationCredential, Auth, Credential, Domain, Password, Project, User};
 use crate::error::{Error, Result};
 
 /// Builds the authentication the options describe.
@@ -25,124 +24,168 @@ pub(crate) fn auth_from_vars(
     label: &dyn Fn(&str) -> String,
     infer: bool,
 ) -> Result<Option<Auth>> {
-    let value = |option: &str| {
-        get(option)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
-    let kind = match value("auth_type") {
-        Some(t) => match t.to_ascii_lowercase().replace('-', "_").as_str() {
-            "password" | "v3password" => Kind::Password,
-            "v3applicationcredential" | "applicationcredential" | "v3_application_credential" => {
-                Kind::ApplicationCredential
-            }
-            "token" | "v3token" | "admin_token" => Kind::Token,
-            "none" | "noauth" => return Ok(Some(Auth::None)),
-            _ => {
-                return Err(config(format!(
-                    "{} = {t:?} is not supported: expected password, v3password, \
-                     v3applicationcredential, token or none",
-                    label("auth_type")
-                )));
-            }
-        },
-        None if !infer => return Ok(None),
-        None if value("token").is_some() => Kind::Token,
-        None if value("application_credential_id").is_some()
-            || value("application_credential_name").is_some() =>
-        {
-            Kind::ApplicationCredential
-        }
-        None if ["password", "username", "user_id"]
-            .iter()
-            .any(|o| value(o).is_some()) =>
-        {
-            Kind::Password
-        }
+    let options = Options { get, label };
+    Ok(Some(match options.kind(infer)? {
         None => return Ok(None),
-    };
-    // Passwords and secrets are used as given: spaces may be part of them.
-    let secret = |option: &str| get(option).filter(|v| !v.is_empty());
-    let needed =
-        |option: &str, why: &str| config(format!("{} is not set: {why} needs it", label(option)));
-    let default_domain = || {
-        value("default_domain_id")
-            .map(Domain::Id)
-            .or_else(|| value("default_domain_name").map(Domain::Name))
-            .unwrap_or_else(|| Domain::id("default"))
-    };
-    let domain = |prefix: &str| {
-        value(&format!("{prefix}_domain_id"))
-            .map(Domain::Id)
-            .or_else(|| value(&format!("{prefix}_domain_name")).map(Domain::Name))
-            .unwrap_or_else(default_domain)
-    };
-    let user = |why: &str| -> Result<User> {
-        match (value("user_id"), value("username")) {
-            (Some(id), _) => Ok(User::Id(id)),
-            (None, Some(name)) => Ok(User::name(name, domain("user"))),
-            (None, None) => Err(config(format!(
-                "neither {} nor {} is set: {why} needs the user",
-                label("username"),
-                label("user_id")
-            ))),
-        }
-    };
-    let auth_url = |why: &str| value("auth_url").ok_or_else(|| needed("auth_url", why));
-    Ok(Some(match kind {
-        Kind::Token => {
-            Auth::Token(secret("token").ok_or_else(|| needed("token", "token authentication"))?)
-        }
-        Kind::Password => {
-            let why = "a Keystone password login";
-            let project = match (
-                value("project_id").or_else(|| value("tenant_id")),
-                value("project_name").or_else(|| value("tenant_name")),
-            ) {
-                (Some(id), _) => Some(Project::Id(id)),
-                (None, Some(name)) => Some(Project::name(name, domain("project"))),
-                (None, None) => None,
-            };
-            Auth::Password(Password {
-                auth_url: auth_url(why)?,
-                user: user(why)?,
-                password: secret("password").ok_or_else(|| needed("password", why))?,
-                project,
-            })
-        }
-        Kind::ApplicationCredential => {
-            let why = "an application credential login";
-            let credential = match (
-                value("application_credential_id"),
-                value("application_credential_name"),
-            ) {
-                (Some(id), _) => Credential::Id(id),
-                (None, Some(name)) => Credential::Name {
-                    name,
-                    user: user("an application credential given by name")?,
-                },
-                (None, None) => {
-                    return Err(config(format!(
-                        "neither {} nor {} is set: {why} needs one",
-                        label("application_credential_id"),
-                        label("application_credential_name")
-                    )));
-                }
-            };
-            Auth::ApplicationCredential(ApplicationCredential {
-                auth_url: auth_url(why)?,
-                credential,
-                secret: secret("application_credential_secret")
-                    .ok_or_else(|| needed("application_credential_secret", why))?,
-            })
-        }
+        Some(Kind::None) => Auth::None,
+        Some(Kind::Token) => Auth::Token(
+            options
+                .secret("token")
+                .ok_or_else(|| options.needed("token", "token authentication"))?,
+        ),
+        Some(Kind::Password) => options.password()?,
+        Some(Kind::ApplicationCredential) => options.application_credential()?,
     }))
 }
 
 enum Kind {
+    None,
     Token,
     Password,
     ApplicationCredential,
+}
+
+/// The options, read through `get` and named in errors by `label`.
+struct Options<'a> {
+    get: &'a dyn Fn(&str) -> Option<String>,
+    label: &'a dyn Fn(&str) -> String,
+}
+
+impl Options<'_> {
+    /// An option's value, trimmed; empty or blank counts as unset.
+    fn value(&self, option: &str) -> Option<String> {
+        (self.get)(option)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A password or secret, used as given: spaces may be part of it.
+    fn secret(&self, option: &str) -> Option<String> {
+        (self.get)(option).filter(|v| !v.is_empty())
+    }
+
+    fn needed(&self, option: &str, why: &str) -> Error {
+        config(format!(
+            "{} is not set: {why} needs it",
+            (self.label)(option)
+        ))
+    }
+
+    /// Which authentication the options choose (see [`auth_from_vars`]).
+    fn kind(&self, infer: bool) -> Result<Option<Kind>> {
+        let Some(t) = self.value("auth_type") else {
+            if !infer {
+                return Ok(None);
+            }
+            let set = |options: &[&str]| options.iter().any(|o| self.value(o).is_some());
+            return Ok(if set(&["token"]) {
+                Some(Kind::Token)
+            } else if set(&["application_credential_id", "application_credential_name"]) {
+                Some(Kind::ApplicationCredential)
+            } else if set(&["password", "username", "user_id"]) {
+                Some(Kind::Password)
+            } else {
+                None
+            });
+        };
+        Ok(Some(
+            match t.to_ascii_lowercase().replace('-', "_").as_str() {
+                "password" | "v3password" => Kind::Password,
+                "v3applicationcredential"
+                | "applicationcredential"
+                | "v3_application_credential" => Kind::ApplicationCredential,
+                "token" | "v3token" | "admin_token" => Kind::Token,
+                "none" | "noauth" => Kind::None,
+                _ => {
+                    return Err(config(format!(
+                        "{} = {t:?} is not supported: expected password, v3password, \
+                     v3applicationcredential, token or none",
+                        (self.label)("auth_type")
+                    )));
+                }
+            },
+        ))
+    }
+
+    /// `{prefix}_domain_id` or `_name`, else the default domain:
+    /// `default_domain_id` or `_name`, else the domain with id `default`.
+    fn domain(&self, prefix: &str) -> Domain {
+        self.value(&format!("{prefix}_domain_id"))
+            .map(Domain::Id)
+            .or_else(|| {
+                self.value(&format!("{prefix}_domain_name"))
+                    .map(Domain::Name)
+            })
+            .or_else(|| self.value("default_domain_id").map(Domain::Id))
+            .or_else(|| self.value("default_domain_name").map(Domain::Name))
+            .unwrap_or_else(|| Domain::id("default"))
+    }
+
+    fn user(&self, why: &str) -> Result<User> {
+        match (self.value("user_id"), self.value("username")) {
+            (Some(id), _) => Ok(User::Id(id)),
+            (None, Some(name)) => Ok(User::name(name, self.domain("user"))),
+            (None, None) => Err(config(format!(
+                "neither {} nor {} is set: {why} needs the user",
+                (self.label)("username"),
+                (self.label)("user_id")
+            ))),
+        }
+    }
+
+    fn auth_url(&self, why: &str) -> Result<String> {
+        self.value("auth_url")
+            .ok_or_else(|| self.needed("auth_url", why))
+    }
+
+    fn password(&self) -> Result<Auth> {
+        let why = "a Keystone password login";
+        let project = match (
+            self.value("project_id").or_else(|| self.value("tenant_id")),
+            self.value("project_name")
+                .or_else(|| self.value("tenant_name")),
+        ) {
+            (Some(id), _) => Some(Project::Id(id)),
+            (None, Some(name)) => Some(Project::name(name, self.domain("project"))),
+            (None, None) => None,
+        };
+        Ok(Auth::Password(Password {
+            auth_url: self.auth_url(why)?,
+            user: self.user(why)?,
+            password: self
+                .secret("password")
+                .ok_or_else(|| self.needed("password", why))?,
+            project,
+        }))
+    }
+
+    fn application_credential(&self) -> Result<Auth> {
+        let why = "an application credential login";
+        let credential = match (
+            self.value("application_credential_id"),
+            self.value("application_credential_name"),
+        ) {
+            (Some(id), _) => Credential::Id(id),
+            (None, Some(name)) => Credential::Name {
+                name,
+                user: self.user("an application credential given by name")?,
+            },
+            (None, None) => {
+                return Err(config(format!(
+                    "neither {} nor {} is set: {why} needs one",
+                    (self.label)("application_credential_id"),
+                    (self.label)("application_credential_name")
+                )));
+            }
+        };
+        Ok(Auth::ApplicationCredential(ApplicationCredential {
+            auth_url: self.auth_url(why)?,
+            credential,
+            secret: self
+                .secret("application_credential_secret")
+                .ok_or_else(|| self.needed("application_credential_secret", why))?,
+        }))
+    }
 }
 
 fn config(message: String) -> Error {

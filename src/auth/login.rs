@@ -5,15 +5,15 @@
 use std::fmt;
 use std::time::Duration;
 
+use http::{Request, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use ureq::http::{self, Request, Response};
 
 use super::catalog::Service;
-use super::time::parse_millis;
 use super::{ApplicationCredential, Credential, Domain, Password, Project, User};
 use crate::error::{ApiError, Error, Result};
-use crate::wire;
+use crate::urls::{check_http, redact_url};
+use crate::wire::{self, timestamp::parse_millis};
 
 /// The tokens are sent as a header: a longer one is not Keystone's.
 const MAX_TOKEN: usize = 16 * 1024;
@@ -137,22 +137,7 @@ pub(crate) fn tokens_url(auth_url: &str) -> Result<String> {
             "is empty: the Keystone identity API URL is needed to log in",
         ));
     }
-    crate::transport::check_idna_safe(text).map_err(bad)?;
-    let url = url::Url::parse(text).map_err(|e| bad(&format!("is not a valid URL: {e}")))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad(
-            "holds credentials; give them as the login's user and password",
-        ));
-    }
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(bad(&format!("{text:?}: the scheme must be http or https")));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(bad(&format!("{text:?} has no host")));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad(&format!("{text:?} must not have a query or fragment")));
-    }
+    let url = check_http(text).map_err(|why| bad(&format!("{:?} {why}", redact_url(text))))?;
     let base = url.as_str().trim_end_matches('/');
     let last = base.rsplit('/').next().unwrap_or("");
     match last {
@@ -209,7 +194,7 @@ pub(crate) fn login_request(url: &str, login: &Login) -> Result<Request<Vec<u8>>
         }
     };
     let body = serde_json::to_vec(&json!({ "auth": auth }))
-        .map_err(|e| Error::InvalidInput(format!("cannot encode the Keystone login: {e}")))?;
+        .map_err(|e| Error::Internal(format!("cannot encode the Keystone login: {e}")))?;
     let builder = http::Request::builder()
         .method(http::Method::POST)
         .uri(url)

@@ -1,6 +1,5 @@
-//! Keystone (identity API v3) logins: who the client is, for
-//! [`Auth::Password`](crate::Auth::Password) and
-//! [`Auth::ApplicationCredential`](crate::Auth::ApplicationCredential).
+//! Who the client is: [`Auth`], and the Keystone (identity API v3) logins
+//! of [`Auth::Password`] and [`Auth::ApplicationCredential`].
 //!
 //! With either, the client logs in with `POST /v3/auth/tokens` when it first
 //! needs a token (not in [`Client::new`](crate::Client::new)), sends the
@@ -43,14 +42,46 @@ mod catalog;
 mod env;
 mod login;
 mod session;
-pub(crate) mod time;
 
 use std::fmt;
 
 pub(crate) use catalog::{DEFAULT_INTERFACES, select_endpoint};
 pub(crate) use env::auth_from_vars;
-pub(crate) use login::{Login, tokens_url};
+pub(crate) use login::{Login, login_request, parse_login, tokens_url};
 pub(crate) use session::{Held, Session};
+
+/// How requests are authenticated.
+///
+/// `Debug` never shows a secret.
+#[derive(Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Auth {
+    /// No authentication header (a Glance with `noauth`, or behind a proxy that adds it).
+    #[default]
+    None,
+    /// A Keystone token, sent as `X-Auth-Token` on every request. It is
+    /// used as given: when it expires or is revoked, requests fail with
+    /// [`Error::Unauthorized`](crate::Error::Unauthorized).
+    Token(String),
+    /// A Keystone v3 password login; the client logs in itself, renews the
+    /// token and can find the image API in the catalog (see the [`auth`](crate::auth) module).
+    Password(Password),
+    /// A Keystone v3 application credential login (see the [`auth`](crate::auth) module).
+    ApplicationCredential(ApplicationCredential),
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Token(_) => f.write_str("Token(<redacted>)"),
+            Auth::Password(p) => f.debug_tuple("Password").field(p).finish(),
+            Auth::ApplicationCredential(a) => {
+                f.debug_tuple("ApplicationCredential").field(a).finish()
+            }
+        }
+    }
+}
 
 /// A Keystone domain, by id or by name.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,18 +1,16 @@
-//! The token a client holds: obtained on first use, renewed shortly before it
-//! expires or after the image API refused it, shared by every clone and
-//! thread of the client.
+//! The token a client holds, as state: obtained on first use, renewed
+//! shortly before it expires or after the image API refused it, shared by
+//! every clone and thread of the client. No I/O here: the login itself is
+//! the caller's (the transport sends it through its retry loop), handed in
+//! as a function.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-use ureq::Agent;
+use std::time::{Duration, Instant};
 
 use super::catalog::Service;
-use super::login::{Login, login_request, parse_login};
-use crate::error::{Error, Result};
-use crate::transport::{is_retryable, read_capped, transport_error};
-use crate::wire;
+use super::login::{Issued, Login};
+use crate::error::Result;
 
 /// A token is renewed this long before it expires (keystoneauth's margin),
 /// or halfway through its lifetime when that is shorter.
@@ -41,6 +39,18 @@ impl fmt::Debug for Held {
 }
 
 impl Held {
+    /// The token a login gave; its lifetime counts from `obtained`, when
+    /// the login was sent.
+    pub(crate) fn new(issued: Issued, obtained: Instant) -> Held {
+        Held {
+            token: issued.token,
+            obtained,
+            lifetime: issued.lifetime,
+            catalog: issued.catalog,
+            project: issued.project,
+        }
+    }
+
     fn fresh(&self, now: Instant) -> bool {
         fresh(self.obtained, self.lifetime, now)
     }
@@ -59,11 +69,6 @@ fn fresh(obtained: Instant, lifetime: Option<Duration>, now: Instant) -> bool {
 /// A Keystone login and the token it last gave.
 pub(crate) struct Session {
     login: Login,
-    /// `…/v3/auth/tokens`.
-    url: String,
-    agent: Agent,
-    attempts: u32,
-    retry_delay: Duration,
     held: Mutex<Option<Arc<Held>>>,
 }
 
@@ -71,29 +76,18 @@ impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Session")
             .field("login", &self.login)
-            .field("url", &self.url)
             .field("held", &self.lock().as_ref().map(|h| h.lifetime))
             .finish_non_exhaustive()
     }
 }
 
 impl Session {
-    /// A session that logs in with `login` at `url` (from
-    /// [`tokens_url`](super::login::tokens_url)) through `agent`. No request yet.
-    pub(crate) fn new(
-        login: Login,
-        url: String,
-        agent: Agent,
-        attempts: u32,
-        retry_delay: Duration,
-    ) -> Result<Session> {
+    /// A session for `login`, without a token yet. Refuses a login with an
+    /// empty name, id or secret.
+    pub(crate) fn new(login: Login) -> Result<Session> {
         login.check()?;
         Ok(Session {
             login,
-            url,
-            agent,
-            attempts: attempts.max(1),
-            retry_delay,
             held: Mutex::new(None),
         })
     }
@@ -103,9 +97,9 @@ impl Session {
         self.held.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The current token, logging in first when there is none or it is
-    /// about to expire. Concurrent callers wait for one login.
-    pub(crate) fn token(&self) -> Result<Arc<Held>> {
+    /// The current token, or the one `log_in` gives when there is none or
+    /// it is about to expire. Concurrent callers wait for one login.
+    pub(crate) fn token(&self, log_in: impl FnOnce(&Login) -> Result<Held>) -> Result<Arc<Held>> {
         let mut held = self.lock();
         if let Some(h) = held.as_ref()
             && h.fresh(Instant::now())
@@ -115,14 +109,18 @@ impl Session {
         if held.is_some() {
             log::debug!("Keystone token about to expire: renewing it");
         }
-        let new = Arc::new(self.login()?);
+        let new = Arc::new(log_in(&self.login)?);
         *held = Some(new.clone());
         Ok(new)
     }
 
     /// A token to use instead of `rejected`, which the image API refused:
-    /// the one another thread already got, or a new login.
-    pub(crate) fn renew(&self, rejected: &Arc<Held>) -> Result<Arc<Held>> {
+    /// the one another thread already got, or the one `log_in` gives.
+    pub(crate) fn renew(
+        &self,
+        rejected: &Arc<Held>,
+        log_in: impl FnOnce(&Login) -> Result<Held>,
+    ) -> Result<Arc<Held>> {
         let mut held = self.lock();
         if let Some(h) = held.as_ref()
             && !Arc::ptr_eq(h, rejected)
@@ -131,108 +129,70 @@ impl Session {
             return Ok(h.clone());
         }
         *held = None;
-        let new = Arc::new(self.login()?);
+        let new = Arc::new(log_in(&self.login)?);
         *held = Some(new.clone());
         Ok(new)
     }
-
-    /// One login, repeated like a safe request after a connection failure
-    /// or a 502/503/504.
-    fn login(&self) -> Result<Held> {
-        let describe = self.login.describe();
-        let request = login_request(&self.url, &self.login)?;
-        let server = self
-            .login
-            .auth_url()
-            .trim()
-            .trim_end_matches('/')
-            .to_string();
-        let mut failures: Vec<(String, Error)> = Vec::new();
-        for attempt in 0..self.attempts {
-            if attempt > 0 && !self.retry_delay.is_zero() {
-                std::thread::sleep(self.retry_delay);
-            }
-            let started = Instant::now();
-            let error = match self.attempt(&request, &server) {
-                Ok(response) => {
-                    log::debug!(
-                        "POST {} -> {} ({}, {describe})",
-                        self.url,
-                        response.status().as_u16(),
-                        wire::header(response.headers(), wire::REQUEST_ID)
-                            .unwrap_or("no request id"),
-                    );
-                    let issued = parse_login(&response, &describe, now_ms())?;
-                    match issued.lifetime {
-                        Some(l) => {
-                            log::debug!("Keystone {describe}: token valid for {} s", l.as_secs())
-                        }
-                        None => log::debug!("Keystone {describe}: token without expiry"),
-                    }
-                    return Ok(Held {
-                        token: issued.token,
-                        obtained: started,
-                        lifetime: issued.lifetime,
-                        catalog: issued.catalog,
-                        project: issued.project,
-                    });
-                }
-                Err(error) => error,
-            };
-            if !is_retryable(&error) {
-                return Err(error);
-            }
-            let next = if attempt + 1 < self.attempts {
-                "trying again"
-            } else {
-                "no attempts left"
-            };
-            log::warn!(
-                "POST {}: Keystone {describe}: attempt {} of {} failed: {}; {next}",
-                self.url,
-                attempt + 1,
-                self.attempts,
-                error.attempt_reason()
-            );
-            failures.push((server.clone(), error));
-        }
-        match failures.len() {
-            1 => Err(failures.remove(0).1),
-            _ => Err(Error::AllServersFailed(failures)),
-        }
-    }
-
-    fn attempt(
-        &self,
-        request: &ureq::http::Request<Vec<u8>>,
-        server: &str,
-    ) -> Result<ureq::http::Response<Vec<u8>>> {
-        let mut builder = ureq::http::Request::builder()
-            .method(request.method().clone())
-            .uri(request.uri().clone());
-        for (name, value) in request.headers() {
-            builder = builder.header(name, value);
-        }
-        let outgoing = builder
-            .body(request.body().as_slice())
-            .map_err(|e| Error::InvalidInput(format!("cannot build the Keystone login: {e}")))?;
-        let response = self
-            .agent
-            .run(outgoing)
-            .map_err(|e| transport_error(server, e))?;
-        read_capped(server, response)
-    }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn session() -> Session {
+        let login = Login::Password(super::super::Password::new(
+            "http://ks/v3",
+            super::super::User::id("u1"),
+            "pw",
+        ));
+        Session::new(login).unwrap()
+    }
+
+    /// A login that gives `token`, valid for `lifetime` seconds, and counts itself.
+    fn log_in<'a>(
+        token: &'a str,
+        lifetime: u64,
+        count: &'a std::cell::Cell<u32>,
+    ) -> impl FnOnce(&Login) -> Result<Held> + 'a {
+        move |_| {
+            count.set(count.get() + 1);
+            let issued = Issued {
+                token: token.into(),
+                lifetime: Some(Duration::from_secs(lifetime)),
+                catalog: Vec::new(),
+                project: None,
+            };
+            Ok(Held::new(issued, Instant::now()))
+        }
+    }
+
+    #[test]
+    fn a_fresh_token_is_reused_and_an_expired_one_replaced() {
+        let (s, logins) = (session(), std::cell::Cell::new(0));
+        assert_eq!(s.token(log_in("t1", 3600, &logins)).unwrap().token, "t1");
+        assert_eq!(s.token(log_in("t2", 3600, &logins)).unwrap().token, "t1");
+        assert_eq!(logins.get(), 1);
+        let s = session();
+        assert_eq!(s.token(log_in("t1", 0, &logins)).unwrap().token, "t1");
+        assert_eq!(s.token(log_in("t2", 3600, &logins)).unwrap().token, "t2");
+        assert_eq!(logins.get(), 3);
+    }
+
+    #[test]
+    fn a_refused_token_is_replaced_once_however_many_callers_saw_it() {
+        let (s, logins) = (session(), std::cell::Cell::new(0));
+        let refused = s.token(log_in("t1", 3600, &logins)).unwrap();
+        let renewed = s.renew(&refused, log_in("t2", 3600, &logins)).unwrap();
+        assert_eq!(renewed.token, "t2");
+        // A second caller that also saw t1 refused gets t2, no new login.
+        let again = s.renew(&refused, log_in("t3", 3600, &logins)).unwrap();
+        assert_eq!(again.token, "t2");
+        assert_eq!(logins.get(), 2);
+        // A failed login leaves no token behind.
+        let failed = s.renew(&again, |_| Err(crate::Error::Cancelled));
+        assert!(failed.is_err());
+        assert_eq!(s.token(log_in("t4", 3600, &logins)).unwrap().token, "t4");
+    }
 
     #[test]
     fn a_token_is_renewed_shortly_before_it_expires() {

@@ -1,17 +1,14 @@
 //! Image records and data: show, create, update, delete, upload, download, tags.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Seek};
-use std::path::Path;
 
-use ureq::http::Request;
-
-use super::{Client, open_sized};
+use super::Client;
+use super::ImageStream;
 use crate::config::ApiVersion;
 use crate::error::{Error, Result};
 use crate::image::{Image, ImageUpdate, NewImage};
-use crate::stream::ImageStream;
-use crate::transport::{Payload, Retry};
+use crate::transport::Retry;
+use crate::wire;
 use crate::{v1, v2};
 
 impl Client {
@@ -41,15 +38,12 @@ impl Client {
                 "the image",
                 || self.created(new),
             ),
-            ApiVersion::V1 => self.v1_create_image(new, &v1::CreateOptions::default()),
+            ApiVersion::V1 => self.v1_create(new, &v1::CreateOptions::default()),
         }
     }
 
-    /// v1 only: creates an image with v1's extra sources, e.g. data the
-    /// server copies from a URL (`copy_from`) or that already lives at one
-    /// (`location`). [`Error::Unsupported`] in v2 mode.
-    pub fn v1_create_image(&self, new: &NewImage, options: &v1::CreateOptions) -> Result<Image> {
-        self.require_v1("v1 create options")?;
+    /// A v1 create (`POST /v1/images` with the metadata as headers).
+    pub(super) fn v1_create(&self, new: &NewImage, options: &v1::CreateOptions) -> Result<Image> {
         let meta = v1::ImageMeta::for_create(new, options)?;
         self.create_named(
             v1::images::create(&meta),
@@ -83,51 +77,6 @@ impl Client {
         Ok(image)
     }
 
-    /// v1 only: creates an image and sends its data in the same request
-    /// (`POST /v1/images` with the metadata headers and an octet-stream
-    /// body; `Content-Length` when `size` is known, chunked otherwise). Sent
-    /// once: a stream cannot be replayed. [`Error::Unsupported`] in v2 mode.
-    pub fn v1_create_image_with_data(
-        &self,
-        new: &NewImage,
-        options: &v1::CreateOptions,
-        data: &mut dyn Read,
-        size: Option<u64>,
-    ) -> Result<Image> {
-        self.require_v1("v1 create with data")?;
-        let meta = v1::ImageMeta::for_create(new, options)?;
-        let request = v1::images::create_with_data(&meta, size)?;
-        let response = self.transport().send_payload(
-            &request,
-            Payload::Stream(data),
-            Retry::Never,
-            &|| None,
-        )?;
-        v1::images::parse_image(&response)
-    }
-
-    /// v1 only: changes a queued image's metadata and sends its data in the
-    /// same request (`PUT /v1/images/{id}` with headers and an octet-stream
-    /// body). Sent once. [`Error::Unsupported`] in v2 mode.
-    pub fn v1_update_image_with_data(
-        &self,
-        id: &str,
-        update: &ImageUpdate,
-        data: &mut dyn Read,
-        size: Option<u64>,
-    ) -> Result<Image> {
-        self.require_v1("v1 update with data")?;
-        let (meta, purge) = self.v1_update_meta(id, update)?;
-        let request = v1::images::update_with_data(id, &meta, purge, size)?;
-        let response = self.transport().send_payload(
-            &request,
-            Payload::Stream(data),
-            Retry::Never,
-            &|| self.upload_refused(id),
-        )?;
-        v1::images::parse_image(&response)
-    }
-
     /// Changes an image's metadata and returns the updated image.
     ///
     /// In v1, removing properties costs a `HEAD` first: v1 can only drop
@@ -144,7 +93,7 @@ impl Client {
                 let retry = if update.remove_properties.is_empty() {
                     Retry::Safe
                 } else {
-                    Retry::Never
+                    Retry::IfUnsent
                 };
                 self.call(
                     v2::images::update(id, update),
@@ -167,7 +116,11 @@ impl Client {
     /// The v1 headers of `update` and whether to purge the properties not
     /// in them. Removing properties costs a `HEAD` first: v1 can only drop
     /// them by sending the whole remaining set.
-    fn v1_update_meta(&self, id: &str, update: &ImageUpdate) -> Result<(v1::ImageMeta, bool)> {
+    pub(super) fn v1_update_meta(
+        &self,
+        id: &str,
+        update: &ImageUpdate,
+    ) -> Result<(v1::ImageMeta, bool)> {
         let current = if update.remove_properties.is_empty() {
             None
         } else {
@@ -199,88 +152,13 @@ impl Client {
     /// admins). v2 only.
     pub fn deactivate_image(&self, id: &str) -> Result<()> {
         self.require_v2("deactivate")?;
-        self.call(v2::images::deactivate(id), Retry::Safe, v2::parse_empty)
+        self.call(v2::images::deactivate(id), Retry::Safe, wire::parse_empty)
     }
 
     /// Reactivates a deactivated image. v2 only.
     pub fn reactivate_image(&self, id: &str) -> Result<()> {
         self.require_v2("reactivate")?;
-        self.call(v2::images::reactivate(id), Retry::Safe, v2::parse_empty)
-    }
-
-    /// The request that uploads data to `id` (v2 `PUT .../file`, v1 `PUT /v1/images/{id}`).
-    fn upload_request(&self, id: &str, size: Option<u64>) -> Result<Request<Vec<u8>>> {
-        match self.version() {
-            ApiVersion::V2 => v2::images::upload(id, size),
-            ApiVersion::V1 => v1::images::upload(id, size),
-        }
-    }
-
-    /// Uploads image data from a stream, sent once (a stream cannot be
-    /// replayed). With `size` the request carries `Content-Length`, without
-    /// it the data goes chunked.
-    pub fn upload(&self, id: &str, data: &mut dyn Read, size: Option<u64>) -> Result<()> {
-        let request = self.upload_request(id, size)?;
-        let response = self.transport().send_payload(
-            &request,
-            Payload::Stream(data),
-            Retry::Never,
-            &|| self.upload_refused(id),
-        )?;
-        crate::wire::check(&response)
-    }
-
-    /// Uploads image data from a seekable source (a file), which is rewound
-    /// to its current position and sent again if an attempt fails.
-    pub fn upload_seekable<R: Read + Seek>(
-        &self,
-        id: &str,
-        data: &mut R,
-        size: Option<u64>,
-    ) -> Result<()> {
-        let request = self.upload_request(id, size)?;
-        let start = data
-            .stream_position()
-            .map_err(|e| Error::io("reading the upload source's position", e))?;
-        let payload = Payload::Rewindable {
-            reader: data,
-            start,
-        };
-        let response = self
-            .transport()
-            .send_payload(&request, payload, Retry::Safe, &|| self.upload_refused(id))?;
-        crate::wire::check(&response)
-    }
-
-    /// After an upload to `id` broke off: Glance answers an upload to an
-    /// image that is not `queued` at once with 409 and closes the connection,
-    /// so the answer is lost in the send. The image's status tells: not
-    /// `queued` any more means refused ([`Error::Conflict`]); still
-    /// `queued` (or unknown) means a network failure, retried as such.
-    pub(crate) fn upload_refused(&self, id: &str) -> Option<Error> {
-        let image = self.image(id).ok()?;
-        if image.status == "queued" {
-            return None;
-        }
-        log::warn!(
-            "upload to image {id} broke off and the image is {}: taken as refused",
-            image.status
-        );
-        Some(Error::from_status(crate::error::ApiError {
-            status: 409,
-            message: format!(
-                "the server closed the connection during the upload, and image {id} is {}, \
-                 not queued: Glance refuses data for an image that is not queued",
-                image.status
-            ),
-            request_id: None,
-        }))
-    }
-
-    /// Uploads a local file (its size sent as `Content-Length`; retried like a read).
-    pub fn upload_file(&self, id: &str, path: &Path) -> Result<()> {
-        let (mut file, size) = open_sized(path)?;
-        self.upload_seekable(id, &mut file, Some(size))
+        self.call(v2::images::reactivate(id), Retry::Safe, wire::parse_empty)
     }
 
     /// Starts a download and returns the image data as a stream, with the
@@ -303,7 +181,7 @@ impl Client {
         let opened = self.transport().open(&request, Retry::Safe)?;
         let (status, headers) = (opened.response.status(), opened.response.headers());
         let start = match version {
-            ApiVersion::V2 => v2::images::parse_download_start(id, status, headers, offset)?,
+            ApiVersion::V2 => wire::parse_download_start(id, status, headers, offset)?,
             ApiVersion::V1 => v1::images::parse_download_start(id, status, headers, offset)?,
         };
         Ok(ImageStream::new(opened, start))
@@ -312,7 +190,7 @@ impl Client {
     /// Adds a tag. v2 only.
     pub fn add_tag(&self, id: &str, tag: &str) -> Result<()> {
         self.require_v2("tags")?;
-        self.call(v2::tags::add(id, tag), Retry::Safe, v2::parse_empty)
+        self.call(v2::tags::add(id, tag), Retry::Safe, wire::parse_empty)
     }
 
     /// Removes a tag. v2 only. A 404 answering a retry after a lost attempt
@@ -328,6 +206,6 @@ fn create_retry(new: &NewImage) -> Retry {
     if new.id.is_some() {
         Retry::Safe
     } else {
-        Retry::Never
+        Retry::IfUnsent
     }
 }

@@ -1,43 +1,12 @@
 //! Interoperable import and store discovery: v2 only.
 
-use std::io::Read;
-use std::path::Path;
-
-use super::{Client, open_sized};
+use super::Client;
 use crate::error::Result;
-use crate::transport::{Payload, Retry};
+use crate::transport::Retry;
 use crate::v2;
+use crate::wire;
 
 impl Client {
-    /// Stages data for a `glance-direct` import (sent once, like
-    /// [`Client::upload`]). v2 only.
-    pub fn stage(&self, id: &str, data: &mut dyn Read, size: Option<u64>) -> Result<()> {
-        self.require_v2("stage")?;
-        let request = v2::import::stage(id, size)?;
-        let response = self.transport().send_payload(
-            &request,
-            Payload::Stream(data),
-            Retry::Never,
-            &|| self.upload_refused(id),
-        )?;
-        v2::parse_empty(&response)
-    }
-
-    /// Stages a local file (retried like a read: the file is rewound). v2 only.
-    pub fn stage_file(&self, id: &str, path: &Path) -> Result<()> {
-        self.require_v2("stage")?;
-        let (mut file, size) = open_sized(path)?;
-        let request = v2::import::stage(id, Some(size))?;
-        let payload = Payload::Rewindable {
-            reader: &mut file,
-            start: 0,
-        };
-        let response = self
-            .transport()
-            .send_payload(&request, payload, Retry::Safe, &|| self.upload_refused(id))?;
-        v2::parse_empty(&response)
-    }
-
     /// Starts an import (`glance-direct`, `web-download` or `copy-image`).
     /// The server answers at once; the image becomes `active` when it is
     /// done. v2 only.
@@ -45,8 +14,8 @@ impl Client {
         self.require_v2("import")?;
         self.call(
             v2::import::import(id, import),
-            Retry::Never,
-            v2::parse_empty,
+            Retry::IfUnsent,
+            wire::parse_empty,
         )
     }
 

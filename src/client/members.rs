@@ -4,8 +4,8 @@ use super::Client;
 use crate::config::ApiVersion;
 use crate::error::Result;
 use crate::transport::Retry;
-use crate::v1::members::Membership;
 use crate::v2::members::Member;
+use crate::wire;
 use crate::{v1, v2};
 
 /// A v1 membership in the neutral form: v1 has no acceptance step, so every
@@ -22,7 +22,7 @@ fn from_v1(image_id: &str, member_id: String) -> Member {
 
 impl Client {
     /// Lists the projects an image is shared with. In v1 every member is
-    /// `accepted` (see [`Client::v1_members`] for `can_share`).
+    /// `accepted` (see [`V1Client::members`](crate::V1Client::members) for `can_share`).
     pub fn members(&self, id: &str) -> Result<Vec<Member>> {
         match self.version() {
             ApiVersion::V2 => {
@@ -64,7 +64,7 @@ impl Client {
                 self.call(
                     v1::members::add(id, member, None),
                     Retry::Safe,
-                    v1::parse_empty,
+                    wire::parse_empty,
                 )?;
                 Ok(from_v1(id, member.to_string()))
             }
@@ -91,32 +91,5 @@ impl Client {
             ApiVersion::V1 => v1::members::remove(id, member),
         };
         self.remove(request, &format!("member {member}"))
-    }
-
-    /// v1 only: the members of an image with their `can_share` flag.
-    pub fn v1_members(&self, id: &str) -> Result<Vec<Membership>> {
-        self.require_v1("v1 memberships")?;
-        self.call(v1::members::list(id), Retry::Safe, v1::members::parse_list)
-    }
-
-    /// v1 only: shares an image with a project, setting whether it may
-    /// share the image further.
-    pub fn v1_add_member(&self, id: &str, member: &str, can_share: bool) -> Result<()> {
-        self.require_v1("v1 memberships")?;
-        self.call(
-            v1::members::add(id, member, Some(can_share)),
-            Retry::Safe,
-            v1::parse_empty,
-        )
-    }
-
-    /// v1 only: makes `members` the image's whole member list.
-    pub fn v1_replace_members(&self, id: &str, members: &[Membership]) -> Result<()> {
-        self.require_v1("v1 memberships")?;
-        self.call(
-            v1::members::replace(id, members),
-            Retry::Safe,
-            v1::parse_empty,
-        )
     }
 }

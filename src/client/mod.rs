@@ -3,22 +3,25 @@
 //! over the [`Transport`].
 //!
 //! Operations v1 has no equivalent for fail with [`Error::Unsupported`] in
-//! v1 mode before any request is made; the `v1_*` methods, v1's own
-//! extras, fail the same way in v2 mode.
+//! v1 mode before any request is made; v1's own extras, behind
+//! [`Client::v1`], fail the same way in v2 mode.
 
 mod images;
 mod import;
 mod list;
 mod members;
+mod stream;
+mod upload;
+mod v1_calls;
 
 pub use list::Images;
+pub use stream::ImageStream;
+pub use upload::ImageData;
+pub use v1_calls::V1Client;
 
-use std::fs::File;
-use std::io::{Seek, SeekFrom};
-use std::path::Path;
 use std::sync::Arc;
 
-use ureq::http::{Request, Response, StatusCode};
+use http::{Request, Response, StatusCode};
 
 use crate::config::{ApiVersion, Config};
 use crate::error::{Error, Result};
@@ -209,17 +212,6 @@ impl Client {
             other => other,
         }
     }
-}
-
-/// Opens a file for upload and reads its size.
-fn open_sized(path: &Path) -> Result<(File, u64)> {
-    let mut file =
-        File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
-    let size = file
-        .seek(SeekFrom::End(0))
-        .and_then(|n| file.seek(SeekFrom::Start(0)).map(|_| n))
-        .map_err(|e| Error::io(format!("reading the size of {}", path.display()), e))?;
-    Ok((file, size))
 }
 
 #[cfg(test)]

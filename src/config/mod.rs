@@ -5,18 +5,17 @@
 //! [`Config::from_file`], [`Config::from_files`] or [`Config::from_ini_str`]
 //! (the rules are in [`Config`]'s documentation).
 
-mod endpoint;
 mod ini;
 mod interp;
 mod nova;
 mod values;
 
-use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::auth::Auth;
 use crate::error::{Error, Result};
 
 /// Which image API the client speaks.
@@ -35,39 +34,6 @@ impl ApiVersion {
         match self {
             ApiVersion::V1 => 1,
             ApiVersion::V2 => 2,
-        }
-    }
-}
-
-/// How requests are authenticated.
-///
-/// `Debug` never shows a secret.
-#[derive(Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Auth {
-    /// No authentication header (a Glance with `noauth`, or behind a proxy that adds it).
-    #[default]
-    None,
-    /// A Keystone token, sent as `X-Auth-Token` on every request. It is
-    /// used as given: when it expires or is revoked, requests fail with
-    /// [`Error::Unauthorized`].
-    Token(String),
-    /// A Keystone v3 password login; the client logs in itself, renews the
-    /// token and can find the image API in the catalog (see [`crate::auth`]).
-    Password(crate::auth::Password),
-    /// A Keystone v3 application credential login (see [`crate::auth`]).
-    ApplicationCredential(crate::auth::ApplicationCredential),
-}
-
-impl fmt::Debug for Auth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Auth::None => f.write_str("None"),
-            Auth::Token(_) => f.write_str("Token(<redacted>)"),
-            Auth::Password(p) => f.debug_tuple("Password").field(p).finish(),
-            Auth::ApplicationCredential(a) => {
-                f.debug_tuple("ApplicationCredential").field(a).finish()
-            }
         }
     }
 }
@@ -106,7 +72,7 @@ pub struct FileSystem {
 /// | `[glance] num_retries` | `num_retries`; a negative value becomes 0 with a warning |
 /// | `[glance] insecure` (old name `api_insecure`) | `insecure` |
 /// | `[glance] cafile`, `certfile`, `keyfile` (old names `[ssl] ca_file`, `cert_file`, `key_file`) | `cafile`, `certfile`, `keyfile` |
-/// | `[glance] timeout` (whole seconds) | both `connect_timeout` and `read_timeout`, as the Python clients apply one timeout to the connection and to each read |
+/// | `[glance] timeout` (whole seconds) | both `connect_timeout` and `io_timeout`, as the Python clients apply one timeout to the connection and to each read |
 /// | `[glance] allowed_direct_url_schemes` (list) | `allowed_direct_url_schemes` |
 /// | `[glance] verify_glance_signatures` | `verify_glance_signatures` |
 /// | `[glance] api_version` (1 or 2; old switch `use_glance_v1`) | `api_version` |
@@ -172,9 +138,11 @@ pub struct Config {
     pub retry_delay: Duration,
     /// Limit on establishing a connection.
     pub connect_timeout: Option<Duration>,
-    /// Limit on each single read or write; a stalled server is detected
-    /// without putting a deadline on a long download.
-    pub read_timeout: Option<Duration>,
+    /// Limit on each single read from and write to the connection (sending
+    /// a request and its body, reading the answer): a stalled server is
+    /// detected without putting a deadline on a long transfer that keeps
+    /// moving.
+    pub io_timeout: Option<Duration>,
     /// Disable TLS certificate verification (logged loudly).
     pub insecure: bool,
     /// PEM bundle of CA certificates to trust instead of the web PKI roots.
@@ -212,7 +180,7 @@ impl Default for Config {
             shuffle_servers: true,
             retry_delay: Duration::from_millis(500),
             connect_timeout: Some(Duration::from_secs(30)),
-            read_timeout: Some(Duration::from_secs(120)),
+            io_timeout: Some(Duration::from_secs(120)),
             insecure: false,
             cafile: None,
             certfile: None,

@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use super::endpoint::check_url;
 use super::ini::{Ini, Location, normalize_section};
 use super::values::{Reader, Value, escape};
 use super::{ApiVersion, Config, FileSystem};
@@ -27,7 +26,7 @@ pub(crate) fn config_from_ini(mut ini: Ini) -> Result<Config> {
     if let Some(v) = r.get(GLANCE, "endpoint_override")?
         && let Some(url) = v.string()
     {
-        check_url(&v, &url)?;
+        v.check_url(&url)?;
         config.endpoint_override = Some(url);
     }
     retries_and_timeout(&mut r, &mut config)?;
@@ -61,28 +60,7 @@ fn servers(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
     if let Some(v) = r.get(GLANCE, "api_servers")?
         && !v.list().is_empty()
     {
-        let mut urls = Vec::new();
-        let mut bare = Vec::new();
-        for entry in v.list() {
-            let url = if entry.contains("://") {
-                entry
-            } else {
-                bare.push(format!("{entry:?}"));
-                format!("http://{entry}")
-            };
-            check_url(&v, &url)?;
-            urls.push(url);
-        }
-        if !bare.is_empty() {
-            let has = if bare.len() == 1 { "has" } else { "have" };
-            let message = format!(
-                "[glance] api_servers: {} {has} no scheme, so http:// is assumed: \
-                 write \"api_servers = {}\" in [glance]",
-                bare.join(", "),
-                escape(&urls.join(", "))
-            );
-            r.warn(&v.at, &message);
-        }
+        config.api_servers = api_servers(r, &v)?;
         if let Some(at) = old_at {
             let them = if old.len() == 1 { "it" } else { "them" };
             let message = format!(
@@ -91,14 +69,55 @@ fn servers(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
             );
             r.warn(&at, &message);
         }
-        config.api_servers = urls;
         return Ok(());
     }
 
     let Some(at) = old_at else { return Ok(()) };
+    let url = legacy_server(r, &at)?;
+    let message = format!(
+        "[glance] {names} {is_are} deprecated: write \"api_servers = {}\" in [glance]",
+        escape(&url)
+    );
+    r.warn(&at, &message);
+    config.api_servers = vec![url];
+    Ok(())
+}
+
+/// The checked `api_servers` entries, `http://` added (with a warning) to
+/// those without a scheme.
+fn api_servers(r: &mut Reader<'_>, v: &Value) -> Result<Vec<String>> {
+    let mut urls = Vec::new();
+    let mut bare = Vec::new();
+    for entry in v.list() {
+        let url = if entry.contains("://") {
+            entry
+        } else {
+            bare.push(format!("{entry:?}"));
+            format!("http://{entry}")
+        };
+        v.check_url(&url)?;
+        urls.push(url);
+    }
+    if !bare.is_empty() {
+        let has = if bare.len() == 1 { "has" } else { "have" };
+        let message = format!(
+            "[glance] api_servers: {} {has} no scheme, so http:// is assumed: \
+             write \"api_servers = {}\" in [glance]",
+            bare.join(", "),
+            escape(&urls.join(", "))
+        );
+        r.warn(&v.at, &message);
+    }
+    Ok(urls)
+}
+
+/// `protocol://host:port` from the deprecated options (`host` defaulting to
+/// `$my_ip`, `port` to 9292, `protocol` to http); `at` is where the first
+/// of them is set.
+fn legacy_server(r: &mut Reader<'_>, at: &Location) -> Result<String> {
     let host = match r.get(GLANCE, "host")? {
         Some(v) => v,
-        None => r.default_value(GLANCE, "host", "$my_ip", &at)?,
+        None => r.default_value(GLANCE, "host", "$my_ip", at)?,
     };
     let host_name = host
         .string()
@@ -121,14 +140,8 @@ fn servers(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
         host_name
     };
     let url = format!("{protocol}://{host_part}:{port}");
-    check_url(&host, &url)?;
-    let message = format!(
-        "[glance] {names} {is_are} deprecated: write \"api_servers = {}\" in [glance]",
-        escape(&url)
-    );
-    r.warn(&at, &message);
-    config.api_servers = vec![url];
-    Ok(())
+    host.check_url(&url)?;
+    Ok(url)
 }
 
 fn retries_and_timeout(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
@@ -154,7 +167,7 @@ fn retries_and_timeout(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
             .ok_or_else(|| v.invalid("a whole number of seconds, at least 1"))?;
         let timeout = Some(std::time::Duration::from_secs(secs));
         config.connect_timeout = timeout;
-        config.read_timeout = timeout;
+        config.io_timeout = timeout;
     }
     Ok(())
 }
@@ -274,7 +287,7 @@ fn keystone(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
         if key == "auth_url"
             && let Some(url) = v.string()
         {
-            check_url(&v, &url)?;
+            v.check_url(&url)?;
         }
         if key == "auth_type" {
             auth_type_at = Some(v.at.clone());

@@ -3,6 +3,7 @@
 
 use super::ini::{Ini, Location};
 use crate::error::{Error, Result};
+use crate::urls::{check_http, redact_url};
 
 /// One option's interpolated value and where it was written.
 #[derive(Debug, Clone)]
@@ -26,6 +27,16 @@ impl Value {
             self.label(),
             self.text
         ))
+    }
+
+    /// Checks `url`, which this option gave, as an image API or Keystone URL
+    /// (the crate's one set of URL rules); the error names the option and
+    /// the line, and quotes the URL without its user information.
+    pub(crate) fn check_url(&self, url: &str) -> Result<()> {
+        check_http(url).map(|_| ()).map_err(|why| {
+            self.at
+                .error(format!("{}: {:?} {why}", self.label(), redact_url(url)))
+        })
     }
 
     /// oslo's Boolean: `true/false`, `yes/no`, `on/off`, `1/0`, any case.
@@ -188,6 +199,22 @@ mod tests {
             section: "glance".into(),
             key: "k".into(),
         }
+    }
+
+    #[test]
+    fn a_url_error_names_the_option_and_never_quotes_a_password() {
+        for url in [
+            "http://admin:s3cret@g:9292",
+            "https://u:s3cret@k.example/v3",
+            "http://admin:s3cret@",
+            "ftp://admin:s3cret@h",
+        ] {
+            let e = value(url).check_url(url).unwrap_err().to_string();
+            assert!(e.starts_with("line 7: [glance] k: \""), "{e}");
+            assert!(e.contains("***@"), "{e}");
+            assert!(!e.contains("s3cret"), "password echoed: {e}");
+        }
+        assert!(value("x").check_url("http://h:9292/v2").is_ok());
     }
 
     #[test]

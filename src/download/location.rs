@@ -23,23 +23,8 @@ impl Location {
     /// `localhost`, a query or fragment, a relative path, `.` or `..`
     /// segments (also %-escaped), a NUL byte, a path that is not UTF-8, an
     /// unknown id, and a path outside the store's mountpoint or equal to it.
-    ///
-    /// ```
-    /// use glance_client::{FileSystem, Location};
-    ///
-    /// let location = Location {
-    ///     url: "file:///var/lib/glance/images/0c6a".into(),
-    ///     metadata: serde_json::json!({"id": "store1", "mountpoint": "/var/lib/glance/images"})
-    ///         .as_object().cloned().unwrap_or_default(),
-    /// };
-    /// let mounts = [FileSystem {
-    ///     name: "a".into(),
-    ///     id: "store1".into(),
-    ///     mountpoint: "/mnt/glance".into(),
-    /// }];
-    /// assert_eq!(location.local_path(&mounts).unwrap(), std::path::Path::new("/mnt/glance/0c6a"));
-    /// ```
-    pub fn local_path(&self, filesystems: &[FileSystem]) -> Result<PathBuf, String> {
+    /// The reason is a message for the log and the download report.
+    pub(crate) fn local_path(&self, filesystems: &[FileSystem]) -> Result<PathBuf, String> {
         let path = file_url_path(&self.url)?;
         if filesystems.is_empty() {
             return Ok(path);

@@ -28,8 +28,14 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use crate::client::Client;
-use crate::config::ApiVersion;
-use crate::error::Result;
+use crate::config::{ApiVersion, Config};
+use crate::error::{Error, Result};
+use crate::image::Image;
+
+/// A progress callback: called with the bytes done and the total, when
+/// known; returning `ControlFlow::Break(())` stops the transfer with
+/// [`Error::Cancelled`](crate::Error::Cancelled).
+pub type ProgressFn<'a> = Box<dyn FnMut(u64, Option<u64>) -> ControlFlow<()> + 'a>;
 
 /// How a download behaves. `Default` is what most callers want: fsync,
 /// local copies allowed (when the configuration maps a file store and the
@@ -60,8 +66,7 @@ pub struct DownloadOptions<'a> {
     /// resume so that a file download starts over. (Into a writer,
     /// [`Client::download_to`], it only grows: the bytes already written
     /// are skipped, not counted again.)
-    #[allow(clippy::type_complexity)] // spelled out so the docs show the callback's signature
-    pub progress: Option<Box<dyn FnMut(u64, Option<u64>) -> ControlFlow<()> + 'a>>,
+    pub progress: Option<ProgressFn<'a>>,
     /// fsync the file before the rename and the directory after it (default
     /// `true`). Without it a crash soon after may leave an empty or missing file.
     /// A failure to fsync the directory is logged at `warn` and the download
@@ -161,8 +166,7 @@ pub struct DownloadReport {
 }
 
 /// The caller's progress callback, if any.
-#[allow(clippy::type_complexity)]
-pub(crate) struct Progress<'a>(Option<Box<dyn FnMut(u64, Option<u64>) -> ControlFlow<()> + 'a>>);
+pub(crate) struct Progress<'a>(Option<ProgressFn<'a>>);
 
 impl Progress<'_> {
     pub(crate) fn report(&mut self, done: u64, total: Option<u64>) -> ControlFlow<()> {
@@ -211,93 +215,39 @@ impl Client {
         dest: impl AsRef<Path>,
         options: DownloadOptions<'_>,
     ) -> Result<DownloadReport> {
-        let dest = dest.as_ref();
-        let mut staged = staged::Staged::create(dest)?;
+        let mut staged = staged::Staged::create(dest.as_ref())?;
         let image = self.image(id)?;
         let checks = verify::plan(&image, options.verify_all, options.allow_md5_fallback)?;
         let mut progress = Progress(options.progress);
         let mut refusals = Vec::new();
-        let local_allowed = options.allow_local && self.config().api_version == ApiVersion::V2;
-        let locations = if local_allowed {
-            local::locations(&image, self.config())
-        } else {
-            Vec::new()
-        };
-        if !locations.is_empty() && checks.is_empty() {
-            // Nothing could tell a local file from the image: its path may
-            // be unconfined (no [image_file_url] filesystems) or crafted.
-            // HTTP may still be checked with the answer's Content-MD5.
-            let why = "the image has no checksum (os_hash_value or checksum) \
-                       to verify a local copy with"
-                .to_string();
-            log::info!("image {id}: not copied locally: {why}; using HTTP");
-            refusals.push(why);
-        } else {
-            for location in &locations {
-                let mut candidate = match local::candidate(location, &image, self.config()) {
-                    Ok(c) => c,
-                    Err(why) => {
-                        log::info!("image {id}: not copied locally: {why}");
-                        refusals.push(why);
-                        continue;
-                    }
-                };
-                match local::copy(
-                    &mut candidate,
-                    &mut staged,
-                    &checks,
-                    &mut progress,
-                    image.size,
-                ) {
-                    Ok((bytes, verified)) => {
-                        let path = staged.publish(options.fsync)?;
-                        log::debug!(
-                            "image {id}: copied from {} ({bytes} bytes)",
-                            candidate.path.display()
-                        );
-                        return Ok(DownloadReport {
-                            path: Some(path),
-                            bytes,
-                            source: DownloadSource::Local {
-                                path: candidate.path,
-                            },
-                            verified,
-                            resumes: 0,
-                            local_refusals: refusals,
-                        });
-                    }
-                    Err(crate::Error::Cancelled) => return Err(crate::Error::Cancelled),
-                    Err(e) => {
-                        let why = format!("{}: {e}", candidate.path.display());
-                        log::warn!("image {id}: local copy failed, using HTTP: {why}");
-                        refusals.push(why);
-                        staged.restart()?;
-                    }
-                }
+        if options.allow_local && self.config().api_version == ApiVersion::V2 {
+            let mut local = Local {
+                image: &image,
+                checks: &checks,
+                staged: &mut staged,
+                progress: &mut progress,
+                refusals: &mut refusals,
+            };
+            if let Some((bytes, verified, source)) = local.copy(self.config())? {
+                let path = staged.publish(options.fsync)?;
+                return Ok(DownloadReport {
+                    path: Some(path),
+                    bytes,
+                    source: DownloadSource::Local { path: source },
+                    verified,
+                    resumes: 0,
+                    local_refusals: refusals,
+                });
             }
         }
-        let fetched = http::fetch(
-            self,
-            &image,
-            checks,
-            &mut staged,
-            http::Fetch {
-                require_checksum: options.require_checksum,
-                max_resumes: options.max_resumes,
-                progress: &mut progress,
-            },
-        )?;
+        let how = http::Fetch {
+            require_checksum: options.require_checksum,
+            max_resumes: options.max_resumes,
+            progress: &mut progress,
+        };
+        let fetched = http::fetch(self, &image, checks, &mut staged, how)?;
         let path = staged.publish(options.fsync)?;
-        Ok(DownloadReport {
-            path: Some(path),
-            bytes: fetched.bytes,
-            source: DownloadSource::Http {
-                server: fetched.server,
-            },
-            verified: fetched.verified,
-            resumes: fetched.resumes,
-            local_refusals: refusals,
-        })
+        Ok(fetched.report(Some(path), refusals))
     }
 
     /// Downloads an image into any writer, verified while it streams and
@@ -317,26 +267,92 @@ impl Client {
         let image = self.image(id)?;
         let checks = verify::plan(&image, options.verify_all, options.allow_md5_fallback)?;
         let mut progress = Progress(options.progress);
-        let fetched = http::fetch(
-            self,
-            &image,
-            checks,
-            &mut http::Writer(out),
-            http::Fetch {
-                require_checksum: options.require_checksum,
-                max_resumes: options.max_resumes,
-                progress: &mut progress,
-            },
-        )?;
-        Ok(DownloadReport {
-            path: None,
-            bytes: fetched.bytes,
+        let how = http::Fetch {
+            require_checksum: options.require_checksum,
+            max_resumes: options.max_resumes,
+            progress: &mut progress,
+        };
+        let fetched = http::fetch(self, &image, checks, &mut http::Writer(out), how)?;
+        Ok(fetched.report(None, Vec::new()))
+    }
+}
+
+/// The local short-circuit of one download: each `file://` location that
+/// maps to a local mount is tried in turn, into the temporary file.
+struct Local<'a, 'p> {
+    image: &'a Image,
+    checks: &'a [verify::Check],
+    staged: &'a mut staged::Staged,
+    progress: &'a mut Progress<'p>,
+    /// Why each location considered was not used (also logged).
+    refusals: &'a mut Vec<String>,
+}
+
+impl Local<'_, '_> {
+    /// The bytes copied, the algorithms verified and the file read, from
+    /// the first location that serves; `None` (the reasons in `refusals`,
+    /// the temporary file empty) when none does.
+    fn copy(&mut self, config: &Config) -> Result<Option<(u64, Vec<&'static str>, PathBuf)>> {
+        let id = self.image.id.as_str();
+        let locations = local::locations(self.image, config);
+        if !locations.is_empty() && self.checks.is_empty() {
+            // Nothing could tell a local file from the image: its path may
+            // be unconfined (no [image_file_url] filesystems) or crafted.
+            // HTTP may still be checked with the answer's Content-MD5.
+            let why = "the image has no checksum (os_hash_value or checksum) \
+                       to verify a local copy with"
+                .to_string();
+            log::info!("image {id}: not copied locally: {why}; using HTTP");
+            self.refusals.push(why);
+            return Ok(None);
+        }
+        for location in &locations {
+            let mut candidate = match local::candidate(location, self.image, config) {
+                Ok(c) => c,
+                Err(why) => {
+                    log::info!("image {id}: not copied locally: {why}");
+                    self.refusals.push(why);
+                    continue;
+                }
+            };
+            let total = self.image.size;
+            match local::copy(
+                &mut candidate,
+                self.staged,
+                self.checks,
+                self.progress,
+                total,
+            ) {
+                Ok((bytes, verified)) => {
+                    let path = candidate.path;
+                    log::debug!("image {id}: copied from {} ({bytes} bytes)", path.display());
+                    return Ok(Some((bytes, verified, path)));
+                }
+                Err(Error::Cancelled) => return Err(Error::Cancelled),
+                Err(e) => {
+                    let why = format!("{}: {e}", candidate.path.display());
+                    log::warn!("image {id}: local copy failed, using HTTP: {why}");
+                    self.refusals.push(why);
+                    self.staged.restart()?;
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl http::Fetched {
+    /// The report of a download that came over HTTP.
+    fn report(self, path: Option<PathBuf>, local_refusals: Vec<String>) -> DownloadReport {
+        DownloadReport {
+            path,
+            bytes: self.bytes,
             source: DownloadSource::Http {
-                server: fetched.server,
+                server: self.server,
             },
-            verified: fetched.verified,
-            resumes: fetched.resumes,
-            local_refusals: Vec::new(),
-        })
+            verified: self.verified,
+            resumes: self.resumes,
+            local_refusals,
+        }
     }
 }

@@ -275,6 +275,12 @@ impl<'scope> Pipe<'scope> {
 
     /// Hands the first `len` bytes of a buffer to the hashes (or keeps the
     /// buffer when there are none).
+    ///
+    /// Every byte of image data passes here exactly once and in order,
+    /// whether it came over HTTP (`http.rs`, after the sink has it) or from
+    /// a local copy (`local.rs`, read back from the temporary file), and
+    /// [`Pipe::reset`] marks a start over: the one place to add another
+    /// consumer of the data.
     pub(crate) fn hash(&mut self, buffer: Vec<u8>, len: usize) -> Result<()> {
         match &self.first {
             Some(tx) if len > 0 => tx
@@ -321,7 +327,7 @@ impl<'scope> Pipe<'scope> {
 }
 
 fn hash_thread_gone() -> Error {
-    Error::InvalidInput("a hashing thread stopped unexpectedly".into())
+    Error::Internal("a hashing thread stopped unexpectedly".into())
 }
 
 /// One hashing thread: hash each buffer, pass it on, until the sender hangs up.
@@ -474,6 +480,14 @@ mod tests {
             Err(Error::ChecksumMismatch { algorithm, .. }) => assert_eq!(algorithm, "sha256"),
             other => panic!("expected a mismatch, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_hashing_thread_that_stopped_is_an_internal_fault() {
+        // Not the caller's input, not the server's answer.
+        let e = hash_thread_gone();
+        assert!(matches!(e, Error::Internal(_)), "{e:?}");
+        assert!(e.to_string().starts_with("internal error: "), "{e}");
     }
 
     #[test]

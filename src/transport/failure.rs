@@ -4,7 +4,7 @@
 
 use std::io::{self, Read};
 
-use ureq::http::Response;
+use http::Response;
 
 use crate::error::{Error, Result};
 use crate::wire;
@@ -101,7 +101,7 @@ pub(crate) fn body_error(server: &str, err: io::Error) -> io::Error {
 
 /// Maps a ureq failure to [`Error::Transport`] naming the server, with a
 /// short reason.
-pub(crate) fn transport_error(server: &str, err: ureq::Error) -> Error {
+pub(super) fn transport_error(server: &str, err: ureq::Error) -> Error {
     use ureq::Timeout as T;
     let (message, timeout) = match err {
         ureq::Error::Http(e) => return Error::InvalidInput(format!("{server}: {e}")),

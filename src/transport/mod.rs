@@ -2,25 +2,26 @@
 //! adds the auth header, retries what is safe to retry on the next server.
 //!
 //! - Servers: see [`servers`] (Nova's shuffle-once-then-rotate).
-//! - Retries: `num_retries` extra attempts, each on the next server, with
+//! - Retries: one attempt loop ([`retry`]) for every call, Keystone logins
+//!   included: `num_retries` extra attempts, each on the next server, with
 //!   `retry_delay` between them, for connection failures, timeouts, a body
 //!   that breaks off, and 502/503/504. Other answers (a 404, a 409, a 500)
-//!   come back at once. A request marked [`Retry::Never`] is repeated only
-//!   when the failed attempt provably sent nothing (connection refused, host
-//!   not found, connect timeout), which is safe even for a create.
+//!   come back at once. A request marked [`Retry::IfUnsent`] is repeated
+//!   only when the failed attempt provably sent nothing (connection refused,
+//!   host not found, connect timeout), which is safe even for a create.
 //! - A retry after a lost answer (the request may have reached the server,
 //!   the answer did not come back) can meet the first attempt's own work:
 //!   the client then reads a retried delete's 404 as done, and a retried
 //!   member add's or id-given create's 409 as done (returning the member or
 //!   image); see [`Client`](crate::Client)'s delete and add methods.
 //! - Timeouts: `connect_timeout` bounds connecting (TCP, proxy, TLS);
-//!   `read_timeout` bounds each single read and write, so a stalled server is
+//!   `io_timeout` bounds each single read and write, so a stalled server is
 //!   detected while a long download that keeps moving is never cut off.
 //! - TLS: see [`tls`]; proxies: see [`proxy`]. Through an HTTP proxy ureq
 //!   always tunnels with `CONNECT`, `http://` servers too (curl would send
 //!   those in absolute form instead).
 //! - Credentials: a given token is sent as is; a Keystone login
-//!   ([`Session`]) gives the token, renewed before it expires, and after a
+//!   ([`keystone`], its token kept in an [`auth`](crate::auth) session) gives the token, renewed before it expires, and after a
 //!   401 from the image API renewed once and the request repeated once (on
 //!   the same server, not counted as a retry; a plain stream body cannot be
 //!   repeated, so there the 401 is returned, the next call using the new
@@ -35,42 +36,33 @@
 //! is not so careful: at `trace` it dumps every raw answer head and body,
 //! Keystone's `X-Subject-Token` included; the crate docs warn about it.)
 
+mod connect;
 mod failure;
+mod keystone;
 mod proxy;
+mod retry;
 mod servers;
 mod tls;
 
 use std::fmt;
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
-use ureq::http::{self, Request, Response};
-use ureq::{Agent, SendBody};
+use http::{Request, Response};
+use ureq::{Agent, AsSendBody, SendBody};
 
-use crate::auth::{self, Held, Login, Session};
-use crate::config::{Auth, Config};
+use crate::auth::{self, Auth, Held, Login};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::wire;
 
-pub(crate) use failure::{body_error, is_retryable, read_capped, transport_error};
-use failure::{never_sent, read_error_body};
-use servers::{Rotation, shuffle};
-pub(crate) use servers::{check_idna_safe, normalize_server};
-
-/// Whether a request may be sent again after a failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Retry {
-    /// Repeating it cannot do harm (reads, deletes, tag and member calls,
-    /// a create with a caller-chosen id). A repeat of a delete or a named
-    /// create may meet the lost first attempt's work (404, 409):
-    /// [`Transport::json_noting_loss`] tells the caller.
-    Safe,
-    /// Repeating it might do the work twice (a create without an id, an upload
-    /// from a stream that cannot be rewound). Repeated only after an attempt
-    /// that sent nothing.
-    Never,
-}
+use connect::{Connector, Routes};
+pub(crate) use failure::{body_error, is_retryable, read_capped};
+use failure::{never_sent, read_error_body, transport_error};
+use keystone::Keystone;
+pub(crate) use retry::Retry;
+use retry::{Call, Failed, Policy};
+pub(crate) use servers::normalize_server;
 
 /// A request body that is not in the request itself.
 pub(crate) enum Payload<'a> {
@@ -94,24 +86,6 @@ pub(crate) struct Opened {
     pub(crate) server: String,
 }
 
-/// One failed attempt, whether the request surely never left this host, and
-/// whether the image API refused a renewable token (401).
-struct Failed {
-    error: Error,
-    unsent: bool,
-    rejected: bool,
-}
-
-impl From<Error> for Failed {
-    fn from(error: Error) -> Failed {
-        Failed {
-            error,
-            unsent: false,
-            rejected: false,
-        }
-    }
-}
-
 /// Where one attempt goes, and with which token.
 struct Attempt<'a> {
     server: &'a str,
@@ -126,7 +100,7 @@ struct Attempt<'a> {
 enum Credentials {
     None,
     Static(String),
-    Keystone(Box<Session>),
+    Keystone(Box<Keystone>),
 }
 
 impl fmt::Debug for Credentials {
@@ -134,7 +108,7 @@ impl fmt::Debug for Credentials {
         match self {
             Credentials::None => f.write_str("None"),
             Credentials::Static(_) => f.write_str("Static(<redacted>)"),
-            Credentials::Keystone(session) => session.fmt(f),
+            Credentials::Keystone(keystone) => keystone.fmt(f),
         }
     }
 }
@@ -143,7 +117,7 @@ impl fmt::Debug for Credentials {
 enum Presented<'a> {
     None,
     Static(&'a str),
-    Keystone(&'a Session, Arc<Held>),
+    Keystone(&'a Keystone, Arc<Held>),
 }
 
 impl Presented<'_> {
@@ -156,83 +130,6 @@ impl Presented<'_> {
     }
 }
 
-/// The servers, their agents and the shared rotation.
-#[derive(Debug)]
-struct Routes {
-    /// Base URLs, in the order they are tried.
-    servers: Vec<String>,
-    /// One agent per server: the shared TLS settings and that server's proxy.
-    agents: Vec<Agent>,
-    rotation: Rotation,
-}
-
-/// What every agent is built from: TLS, the proxy environment, timeouts.
-struct Connector {
-    tls: ureq::tls::TlsConfig,
-    env: proxy::ProxyEnv,
-    connect_timeout: Option<Duration>,
-    read_timeout: Option<Duration>,
-}
-
-impl fmt::Debug for Connector {
-    // The proxy variables may hold passwords: not shown.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Connector")
-            .field("connect_timeout", &self.connect_timeout)
-            .field("read_timeout", &self.read_timeout)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Connector {
-    fn new(config: &Config) -> Result<Connector> {
-        Ok(Connector {
-            tls: tls::tls_config(config)?,
-            env: proxy::ProxyEnv::from_process(),
-            connect_timeout: config.connect_timeout,
-            read_timeout: config.read_timeout,
-        })
-    }
-
-    /// The agent for requests to `base` (a checked http(s) URL).
-    fn agent(&self, base: &str) -> Result<Agent> {
-        let url = url::Url::parse(base).map_err(|e| Error::InvalidInput(format!("{base}: {e}")))?;
-        let chosen = self.env.proxy_for(&url)?;
-        match &chosen {
-            Some(c) => log::debug!("{base}: through proxy {} ({})", c.shown, c.var),
-            None => log::debug!("{base}: direct connection"),
-        }
-        Ok(Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .user_agent(concat!("glance-client-rust/", env!("CARGO_PKG_VERSION")))
-            .timeout_connect(self.connect_timeout)
-            .timeout_per_read(self.read_timeout)
-            .timeout_per_write(self.read_timeout)
-            .tls_config(self.tls.clone())
-            .proxy(chosen.map(|c| c.proxy))
-            .build()
-            .new_agent())
-    }
-
-    fn routes(&self, servers: Vec<String>, shuffled: bool) -> Result<Routes> {
-        let mut routes = Vec::new();
-        for server in servers {
-            let agent = self.agent(&server)?;
-            routes.push((server, agent));
-        }
-        if shuffled {
-            shuffle(&mut routes);
-        }
-        let (servers, agents): (Vec<String>, Vec<Agent>) = routes.into_iter().unzip();
-        Ok(Routes {
-            rotation: Rotation::new(servers.len()),
-            servers,
-            agents,
-        })
-    }
-}
-
 /// The servers, their agents, the credentials and the retry policy.
 #[derive(Debug)]
 pub(crate) struct Transport {
@@ -240,8 +137,7 @@ pub(crate) struct Transport {
     /// the token's catalog.
     routes: OnceLock<Routes>,
     connector: Connector,
-    attempts: u32,
-    retry_delay: Duration,
+    policy: Policy,
     credentials: Credentials,
     valid_interfaces: Vec<String>,
     region_name: Option<String>,
@@ -254,12 +150,10 @@ impl Transport {
             servers.push(normalize_server(&raw)?);
         }
         let connector = Connector::new(config)?;
-        let attempts = config.num_retries.saturating_add(1);
         let keystone = |login: Login| -> Result<Credentials> {
-            let url = auth::tokens_url(login.auth_url())?;
-            let agent = connector.agent(&url)?;
-            let session = Session::new(login, url, agent, attempts, config.retry_delay)?;
-            Ok(Credentials::Keystone(Box::new(session)))
+            Ok(Credentials::Keystone(Box::new(Keystone::new(
+                login, &connector,
+            )?)))
         };
         let credentials = match &config.auth {
             Auth::None => Credentials::None,
@@ -271,20 +165,15 @@ impl Transport {
         if !servers.is_empty() {
             let _ = routes.set(connector.routes(servers, config.shuffle_servers)?);
         } else if !matches!(credentials, Credentials::Keystone(_)) {
-            return Err(Error::Config {
-                file: None,
-                line: None,
-                message: "no image API server configured (api_servers is empty); set \
-                          api_servers or endpoint_override, or log in to Keystone \
-                          (password or application credential) to use the catalog"
-                    .into(),
-            });
+            return Err(no_server());
         }
         Ok(Transport {
             routes,
             connector,
-            attempts,
-            retry_delay: config.retry_delay,
+            policy: Policy {
+                attempts: config.num_retries.saturating_add(1),
+                delay: config.retry_delay,
+            },
             credentials,
             valid_interfaces: config.valid_interfaces.clone(),
             region_name: config.region_name.clone(),
@@ -306,7 +195,9 @@ impl Transport {
         Ok(match &self.credentials {
             Credentials::None => Presented::None,
             Credentials::Static(token) => Presented::Static(token),
-            Credentials::Keystone(session) => Presented::Keystone(session, session.token()?),
+            Credentials::Keystone(keystone) => {
+                Presented::Keystone(keystone, keystone.token(&self.policy)?)
+            }
         })
     }
 
@@ -317,7 +208,7 @@ impl Transport {
             return Ok(routes);
         }
         let Presented::Keystone(_, held) = token else {
-            return Err(Error::InvalidInput("no image API server".into()));
+            return Err(no_server());
         };
         let url = auth::select_endpoint(
             &held.catalog,
@@ -332,9 +223,7 @@ impl Transport {
         })?;
         log::debug!("image API endpoint from the service catalog: {server}");
         let _ = self.routes.set(self.connector.routes(vec![server], false)?);
-        self.routes
-            .get()
-            .ok_or_else(|| Error::InvalidInput("no image API server".into()))
+        self.routes.get().ok_or_else(no_server)
     }
 
     /// Sends a request whose body is in the request, and reads the whole
@@ -386,7 +275,7 @@ impl Transport {
         broken_off: &dyn Fn() -> Option<Error>,
     ) -> Result<Response<Vec<u8>>> {
         let (retry, replayable) = match payload {
-            Payload::Stream(_) => (Retry::Never, false),
+            Payload::Stream(_) => (Retry::IfUnsent, false),
             Payload::Rewindable { .. } => (retry, true),
         };
         self.run(request, retry, replayable, |at| {
@@ -439,32 +328,19 @@ impl Transport {
         &self,
         at: &Attempt<'_>,
         request: &Request<Vec<u8>>,
-        body: impl ureq::AsSendBody,
+        body: impl AsSendBody,
     ) -> std::result::Result<Response<ureq::Body>, Failed> {
-        let server = at.server;
         let path = request
             .uri()
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or("/");
-        let url = format!("{server}{path}");
-        let mut builder = http::Request::builder()
-            .method(request.method().clone())
-            .uri(&url);
-        for (name, value) in request.headers() {
-            builder = builder.header(name, value);
-        }
-        if let Some(token) = at.token {
-            builder = builder.header("x-auth-token", token);
-        }
-        let outgoing = builder
-            .body(body)
-            .map_err(|e| Error::InvalidInput(format!("cannot build request for {url}: {e}")))?;
-        let response = at.agent.run(outgoing).map_err(|e| Failed {
-            unsent: never_sent(&e),
-            error: transport_error(server, e),
-            rejected: false,
-        })?;
+        let url = format!("{}{path}", at.server);
+        let response = send_on(
+            at.agent,
+            at.server,
+            outgoing(request, &url, at.token, body)?,
+        )?;
         log::debug!(
             "{} {} -> {} ({})",
             request.method(),
@@ -478,17 +354,17 @@ impl Transport {
             let (parts, body) = response.into_parts();
             let bytes = read_error_body(body);
             return Err(Failed {
-                error: wire::parse_error(&Response::from_parts(parts, bytes)),
-                unsent: false,
                 rejected: true,
+                ..Failed::from(wire::parse_error(&Response::from_parts(parts, bytes)))
             });
         }
         Ok(response)
     }
 
-    /// The attempt loop: rotate through the servers, repeat retryable
-    /// failures; after a refused Keystone token, log in again and repeat
-    /// the attempt once when the body can be sent again (`replayable`).
+    /// An image API call: the attempt loop over the servers of the
+    /// rotation. After a refused Keystone token, log in again and repeat
+    /// the attempt once (on the same server, not counted) when the body can
+    /// be sent again (`replayable`).
     fn run<T>(
         &self,
         request: &Request<Vec<u8>>,
@@ -498,35 +374,46 @@ impl Transport {
     ) -> Result<T> {
         let mut token = self.present()?;
         let routes = self.routes(&token)?;
-        let mut renewed = false;
-        let attempts = self.attempts;
         let start = routes.rotation.start();
-        let mut failures: Vec<(String, Error)> = Vec::new();
-        let mut after_loss = false;
-        for attempt in 0..attempts {
-            if attempt > 0 && !self.retry_delay.is_zero() {
-                std::thread::sleep(self.retry_delay);
-            }
+        let mut renewed = false;
+        let describe =
+            |server: &str| format!("{} {server}{}", request.method(), request.uri().path());
+        let call = Call {
+            describe: &describe,
+            retry,
+            next: "trying the next server",
+        };
+        self.policy.run(&call, |attempt, after_loss| {
             let i = routes.rotation.server(start, attempt as usize);
             let (server, agent) = (routes.servers[i].as_str(), &routes.agents[i]);
-            let mut result = once(Attempt {
+            let at = Attempt {
                 server,
                 agent,
                 token: token.value(),
                 after_loss,
-            });
+            };
+            let mut result = once(at);
             if let Err(failed) = &result
                 && failed.rejected
                 && !renewed
-                && let Presented::Keystone(session, held) = &token
+                && let Presented::Keystone(keystone, held) = &token
             {
                 renewed = true;
-                let fresh = session.renew(held)?;
-                token = Presented::Keystone(session, fresh);
+                token = match keystone.renew(held, &self.policy) {
+                    Ok(fresh) => Presented::Keystone(keystone, fresh),
+                    Err(error) => {
+                        return (
+                            server,
+                            Err(Failed {
+                                last: true,
+                                ..error.into()
+                            }),
+                        );
+                    }
+                };
                 let what = format!(
-                    "{} {server}{}: the image API refused the Keystone token (401)",
-                    request.method(),
-                    request.uri().path()
+                    "{}: the image API refused the Keystone token (401)",
+                    describe(server)
                 );
                 if replayable {
                     log::warn!("{what}; logged in again, repeating the request once");
@@ -540,38 +427,53 @@ impl Transport {
                     log::warn!("{what}; logged in again, but a streamed body cannot be sent twice");
                 }
             }
-            let failed = match result {
-                Ok(value) => return Ok(value),
-                Err(failed) => failed,
-            };
-            if !is_retryable(&failed.error) {
-                return Err(failed.error);
-            }
-            after_loss |= !failed.unsent;
-            let again = retry == Retry::Safe || failed.unsent;
-            let next = match (again, attempt + 1 < attempts) {
-                (true, true) => "trying the next server",
-                (true, false) => "no attempts left",
-                (false, _) => "not repeated: the server may have acted on it",
-            };
-            log::warn!(
-                "{} {}{}: attempt {} of {attempts} failed: {}; {next}",
-                request.method(),
-                server,
-                request.uri().path(),
-                attempt + 1,
-                failed.error.attempt_reason(),
-            );
-            failures.push((server.to_string(), failed.error));
-            if !again {
-                break;
-            }
-        }
-        if failures.len() == 1
-            && let Some((_, err)) = failures.pop()
-        {
-            return Err(err);
-        }
-        Err(Error::AllServersFailed(failures))
+            (server, result)
+        })
+    }
+}
+
+/// `request`'s method and headers, to `url`, with the token when there is
+/// one, and `body`.
+fn outgoing<B>(
+    request: &Request<Vec<u8>>,
+    url: &str,
+    token: Option<&str>,
+    body: B,
+) -> Result<Request<B>> {
+    let mut builder = http::Request::builder()
+        .method(request.method().clone())
+        .uri(url);
+    for (name, value) in request.headers() {
+        builder = builder.header(name, value);
+    }
+    if let Some(token) = token {
+        builder = builder.header("x-auth-token", token);
+    }
+    builder
+        .body(body)
+        .map_err(|e| Error::InvalidInput(format!("cannot build request for {url}: {e}")))
+}
+
+/// Sends `outgoing` (its URI the whole URL) on `agent`; a failure names `server`.
+fn send_on(
+    agent: &Agent,
+    server: &str,
+    outgoing: Request<impl AsSendBody>,
+) -> std::result::Result<Response<ureq::Body>, Failed> {
+    agent.run(outgoing).map_err(|e| Failed {
+        unsent: never_sent(&e),
+        ..Failed::from(transport_error(server, e))
+    })
+}
+
+/// The configuration names no image API server and nothing can find one.
+fn no_server() -> Error {
+    Error::Config {
+        file: None,
+        line: None,
+        message: "no image API server configured (api_servers is empty); set \
+                  api_servers or endpoint_override, or log in to Keystone \
+                  (password or application credential) to use the catalog"
+            .into(),
     }
 }

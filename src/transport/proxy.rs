@@ -29,6 +29,11 @@ use std::net::IpAddr;
 use url::{Host, Url};
 
 use crate::error::{Error, Result};
+use crate::urls;
+
+/// The form of a proxy URL, for messages.
+const FORM: &str = "scheme://[user:password@]host[:port] with scheme http, https, socks4, \
+                    socks4a, socks5 or socks5h";
 
 /// A proxy chosen for one server.
 #[derive(Debug, Clone)]
@@ -118,17 +123,13 @@ fn parse_proxy(var: &'static str, value: &str) -> Result<Chosen> {
     } else {
         format!("http://{value}")
     };
-    super::servers::check_idna_safe(&text).map_err(|why| bad(format!("the proxy URL {why}")))?;
-    let url = Url::parse(&text).map_err(|e| bad(format!("not a proxy URL ({e})")))?;
-    match url.scheme() {
+    let parts = urls::split(&text, FORM).map_err(|why| bad(format!("the proxy URL {why}")))?;
+    let scheme = parts.scheme.to_ascii_lowercase();
+    match scheme.as_str() {
         "http" | "https" | "socks4" | "socks4a" | "socks" | "socks5" | "socks5h" => {}
         s => return Err(bad(format!("unsupported proxy scheme {s:?}"))),
     }
-    let host = url
-        .host_str()
-        .filter(|h| !h.is_empty())
-        .ok_or_else(|| bad("the proxy URL has no host".into()))?;
-    let port = url.port().unwrap_or(match url.scheme() {
+    let port = parts.port.unwrap_or(match scheme.as_str() {
         "http" => 80,
         "https" => 443,
         _ => 1080,
@@ -136,7 +137,7 @@ fn parse_proxy(var: &'static str, value: &str) -> Result<Chosen> {
     let proxy = ureq::Proxy::new(&text).map_err(|e| bad(format!("not a proxy URL ({e})")))?;
     Ok(Chosen {
         proxy,
-        shown: format!("{}://{host}:{port}", url.scheme()),
+        shown: format!("{scheme}://{}:{port}", parts.host.to_ascii_lowercase()),
         var,
     })
 }

@@ -35,20 +35,20 @@
 
 use std::collections::BTreeMap;
 
-use ureq::http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::ImageMeta;
 use super::values::{bool_text, check_timestamp, parse_bool, parse_u64};
 use crate::error::{Error, Result};
 
 /// Prefix of a standard field's header.
-pub const META_PREFIX: &str = "x-image-meta-";
+pub(crate) const META_PREFIX: &str = "x-image-meta-";
 /// Prefix of a custom property's header.
-pub const PROPERTY_PREFIX: &str = "x-image-meta-property-";
+pub(crate) const PROPERTY_PREFIX: &str = "x-image-meta-property-";
 /// The header naming a URL the server copies the image data from.
-pub const COPY_FROM: &str = "x-glance-api-copy-from";
+pub(crate) const COPY_FROM: &str = "x-glance-api-copy-from";
 /// The header saying whether an update replaces the whole property set.
-pub const PURGE_PROPS: &str = "x-glance-registry-purge-props";
+pub(crate) const PURGE_PROPS: &str = "x-glance-registry-purge-props";
 
 /// Parses the image metadata of a `HEAD` or `GET /v1/images/{id}` answer.
 ///
@@ -218,7 +218,7 @@ pub(crate) fn insert_properties(
 }
 
 /// The header name of a property, refused when the key is not an HTTP token.
-pub fn property_header(key: &str) -> Result<HeaderName> {
+pub(crate) fn property_header(key: &str) -> Result<HeaderName> {
     if key.is_empty() {
         return Err(Error::InvalidInput(
             "property name must not be empty".into(),
@@ -233,7 +233,7 @@ pub fn property_header(key: &str) -> Result<HeaderName> {
 
 /// A text value as a header value: raw UTF-8, refused (never altered) when
 /// it holds a control character or surrounding whitespace.
-pub fn text_value(what: &str, text: &str) -> Result<HeaderValue> {
+pub(crate) fn text_value(what: &str, text: &str) -> Result<HeaderValue> {
     let bad = |why: &str| {
         Error::InvalidInput(format!(
             "{what} value {text:?} cannot be sent in a v1 header: {why}"

@@ -2,25 +2,25 @@
 
 use std::collections::BTreeMap;
 
+use http::{HeaderMap, Method, Request, Response, StatusCode};
 use serde_json::Value;
-use ureq::http::{self, HeaderMap, Method, Request, Response, StatusCode};
 
 use super::changes::unsupported;
 use super::headers::{self, PURGE_PROPS};
 use super::values::{bool_text, parse_u64};
-use super::{ImageMeta, OCTET_STREAM, image_path, json_request, parse_json_body};
+use super::{ImageMeta, image_path};
 use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::query::{ListQuery, split_sort};
-use crate::v2::images::DownloadStart;
-use crate::wire;
+use crate::wire::timestamp::Timestamp;
+use crate::wire::{self, DownloadStart, OCTET_STREAM, json_request, parse_json};
 
 /// Images per page when the caller does not say: python-glanceclient's
 /// default, below the server's own default (25) and any sane `api_limit_max`.
-pub const DEFAULT_PAGE_SIZE: u64 = 20;
+pub(crate) const DEFAULT_PAGE_SIZE: u64 = 20;
 
 /// The keys a v1 listing can be sorted by.
-pub const SORT_KEYS: [&str; 8] = [
+pub(crate) const SORT_KEYS: [&str; 8] = [
     "name",
     "status",
     "container_format",
@@ -63,7 +63,8 @@ pub struct ListFilters {
     pub protected: Option<bool>,
     /// `property-<key>=<value>`, each one exact.
     pub properties: BTreeMap<String, String>,
-    /// `sort_key`, one of [`SORT_KEYS`].
+    /// `sort_key`, one of `name`, `status`, `container_format`,
+    /// `disk_format`, `size`, `id`, `created_at` and `updated_at`.
     pub sort_key: Option<String>,
     /// `sort_dir`, `asc` or `desc`.
     pub sort_dir: Option<String>,
@@ -163,7 +164,7 @@ pub fn list(filters: &ListFilters, marker: Option<&str>, limit: u64) -> Result<R
     }
     q.append_pair("is_public", filters.is_public.map_or("none", bool_text));
     if let Some(t) = &filters.changes_since {
-        check_timestamp("changes-since", t)?;
+        check_changes_since(t)?;
         q.append_pair("changes-since", t);
     }
     if let Some(p) = filters.protected {
@@ -195,22 +196,22 @@ pub fn list(filters: &ListFilters, marker: Option<&str>, limit: u64) -> Result<R
         q.append_pair("sort_dir", dir);
     }
     let path = format!("/v1/images/detail?{}", q.finish());
-    wire::finish(json_request(Method::GET, &path, None), Vec::new())
+    json_request(Method::GET, &path, None)
 }
 
-/// Refuses what Glance's `parse_isotime` would answer 400 to: `field` must
-/// be an ISO 8601 timestamp (`2016-01-01T00:00:00Z`, with an optional
-/// fraction and zone) or a date (`2016-01-01`).
-fn check_timestamp(field: &str, value: &str) -> Result<()> {
+/// Refuses what Glance's `parse_isotime` would answer 400 to: `changes-since`
+/// must be a timestamp ([`wire::timestamp`](crate::wire::timestamp)'s rules)
+/// or a date (`2016-01-01`, that day's midnight in UTC).
+fn check_changes_since(value: &str) -> Result<()> {
     let full = if value.len() == 10 {
         format!("{value}T00:00:00")
     } else {
         value.to_string()
     };
-    match crate::auth::time::parse_millis(&full) {
-        Some(_) if value.trim() == value => Ok(()),
-        _ => Err(Error::InvalidInput(format!(
-            "{field} {value:?} is not a timestamp: write YYYY-MM-DDTHH:MM:SS, optionally \
+    match Timestamp::parse(&full) {
+        Some(_) => Ok(()),
+        None => Err(Error::InvalidInput(format!(
+            "changes-since {value:?} is not a timestamp: write YYYY-MM-DDTHH:MM:SS, optionally \
              with a fraction and a zone (Z or +HH:MM), or a date YYYY-MM-DD"
         ))),
     }
@@ -221,7 +222,7 @@ fn check_timestamp(field: &str, value: &str) -> Result<()> {
 /// the last (the server caps pages at its `api_limit_max`): only an empty
 /// page ends a listing.
 pub fn parse_page<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Vec<Image>> {
-    let images = match parse_json_body("image list", response)? {
+    let images = match parse_json::<Value, _>("image list", response)? {
         Value::Object(mut o) => o.remove("images"),
         _ => None,
     };
@@ -233,10 +234,7 @@ pub fn parse_page<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Vec<Image>> 
 
 /// `HEAD /v1/images/{id}`: the metadata, in headers.
 pub fn show(id: &str) -> Result<Request<Vec<u8>>> {
-    wire::finish(
-        json_request(Method::HEAD, &image_path(id)?, None),
-        Vec::new(),
-    )
+    json_request(Method::HEAD, &image_path(id)?, None)
 }
 
 /// Parses the answer to [`show`]: the status, then the `x-image-meta-*` headers.
@@ -247,7 +245,7 @@ pub fn parse_show<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Image> {
 
 /// Parses the `{"image": {...}}` answer of create and update.
 pub fn parse_image<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Image> {
-    let image = match parse_json_body("image", response)? {
+    let image = match parse_json::<Value, _>("image", response)? {
         Value::Object(mut o) => o.remove("image"),
         _ => None,
     };
@@ -285,12 +283,8 @@ pub fn create_with_data(meta: &ImageMeta, size: Option<u64>) -> Result<Request<V
 /// others, `true` makes `meta.properties` the whole new set (see
 /// [`ImageMeta::for_update`]). Parse with [`parse_image`].
 pub fn update(id: &str, meta: &ImageMeta, purge_props: bool) -> Result<Request<Vec<u8>>> {
-    let mut request = with_meta(Method::PUT, &image_path(id)?, meta, None)?;
-    request.headers_mut().insert(
-        PURGE_PROPS,
-        http::HeaderValue::from_static(bool_text(purge_props)),
-    );
-    Ok(request)
+    let request = with_meta(Method::PUT, &image_path(id)?, meta, None)?;
+    Ok(purging(request, purge_props))
 }
 
 /// `PUT /v1/images/{id}` changing the metadata in `meta` (as [`update`])
@@ -302,28 +296,32 @@ pub fn update_with_data(
     purge_props: bool,
     size: Option<u64>,
 ) -> Result<Request<Vec<u8>>> {
-    let mut request = with_meta(Method::PUT, &image_path(id)?, meta, Some(size))?;
-    request.headers_mut().insert(
-        PURGE_PROPS,
-        http::HeaderValue::from_static(bool_text(purge_props)),
-    );
-    Ok(request)
+    let request = with_meta(Method::PUT, &image_path(id)?, meta, Some(size))?;
+    Ok(purging(request, purge_props))
 }
 
 /// `PUT /v1/images/{id}` with the image data as the body (the image must be
 /// `queued`) and no metadata change (`x-glance-registry-purge-props: false`).
-/// Parse with [`parse_image`] or [`parse_empty`](super::parse_empty).
+/// Parse with [`parse_image`] or [`parse_empty`](crate::wire::parse_empty).
 pub fn upload(id: &str, size: Option<u64>) -> Result<Request<Vec<u8>>> {
-    let mut request = with_meta(
+    let request = with_meta(
         Method::PUT,
         &image_path(id)?,
         &ImageMeta::default(),
         Some(size),
     )?;
+    Ok(purging(request, false))
+}
+
+/// `request` with `x-glance-registry-purge-props` saying whether the
+/// properties it does not carry are dropped: always sent on a `PUT`, since
+/// the server purges when it is missing.
+fn purging(mut request: Request<Vec<u8>>, purge: bool) -> Request<Vec<u8>> {
+    request.headers_mut().insert(
+        PURGE_PROPS,
+        http::HeaderValue::from_static(bool_text(purge)),
+    );
     request
-        .headers_mut()
-        .insert(PURGE_PROPS, http::HeaderValue::from_static("false"));
-    Ok(request)
 }
 
 /// A request carrying `meta` as headers; `data` is `Some(size)` when the
@@ -334,24 +332,24 @@ fn with_meta(
     meta: &ImageMeta,
     data: Option<Option<u64>>,
 ) -> Result<Request<Vec<u8>>> {
-    let mut builder = json_request(method, path, None);
+    let mut request = json_request(method, path, None)?;
+    let headers = request.headers_mut();
     if let Some(size) = data {
-        builder = builder.header(http::header::CONTENT_TYPE, OCTET_STREAM);
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static(OCTET_STREAM),
+        );
         if let Some(n) = size {
-            builder = builder.header(http::header::CONTENT_LENGTH, n);
+            headers.insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(n));
         }
     }
-    let mut request = wire::finish(builder, Vec::new())?;
-    request.headers_mut().extend(meta.to_headers()?);
+    headers.extend(meta.to_headers()?);
     Ok(request)
 }
 
-/// `DELETE /v1/images/{id}`; parse with [`parse_empty`](super::parse_empty).
+/// `DELETE /v1/images/{id}`; parse with [`parse_empty`](crate::wire::parse_empty).
 pub fn delete(id: &str) -> Result<Request<Vec<u8>>> {
-    wire::finish(
-        json_request(Method::DELETE, &image_path(id)?, None),
-        Vec::new(),
-    )
+    json_request(Method::DELETE, &image_path(id)?, None)
 }
 
 /// `GET /v1/images/{id}`: the data, from byte `offset` on when it is not
@@ -361,18 +359,11 @@ pub fn delete(id: &str) -> Result<Request<Vec<u8>>> {
 /// proxy in front may honour it with 206); [`parse_download_start`] tells
 /// which happened.
 pub fn download(id: &str, offset: u64) -> Result<Request<Vec<u8>>> {
-    let mut builder = wire::request(Method::GET, &image_path(id)?).header(
-        http::header::ACCEPT,
-        "application/octet-stream, application/json",
-    );
-    if offset > 0 {
-        builder = builder.header(http::header::RANGE, format!("bytes={offset}-"));
-    }
-    wire::finish(builder, Vec::new())
+    wire::download_request(&image_path(id)?, offset)
 }
 
-/// Parses the status and headers of a download answer, as v2's
-/// [`parse_download_start`](crate::v2::images::parse_download_start) does
+/// Parses the status and headers of a download answer, as
+/// [`wire::parse_download_start`] does
 /// (200 from byte 0, 206 checked against the range asked for, 204 no data),
 /// with the MD5 from `x-image-meta-checksum` and the total size from
 /// `x-image-meta-size` when the answer does not otherwise say.
@@ -382,8 +373,7 @@ pub fn parse_download_start(
     headers: &HeaderMap,
     requested_offset: u64,
 ) -> Result<DownloadStart> {
-    let mut start =
-        crate::v2::images::parse_download_start(image_id, status, headers, requested_offset)?;
+    let mut start = wire::parse_download_start(image_id, status, headers, requested_offset)?;
     if let Some(sum) = wire::header(headers, "x-image-meta-checksum").filter(|s| !s.is_empty()) {
         start.content_md5 = Some(sum.to_ascii_lowercase());
     }

@@ -4,16 +4,17 @@
 //! image at once. It has `can_share` instead, which lets the member share
 //! the image further.
 
+use http::{Method, Request, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use ureq::http::{Method, Request, Response};
 
-use super::{image_path, json_request, parse_json_body};
+use super::image_path;
 use crate::error::{Error, Result};
-use crate::wire::{self, segment};
+use crate::wire::{JSON, json_request, parse_json, segment, to_json};
 
 /// One project an image is shared with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Membership {
     /// The project the image is shared with.
     pub member_id: String,
@@ -22,17 +23,24 @@ pub struct Membership {
     pub can_share: bool,
 }
 
+impl Membership {
+    /// `member_id`'s membership, allowed to share the image further or not.
+    pub fn new(member_id: impl Into<String>, can_share: bool) -> Membership {
+        Membership {
+            member_id: member_id.into(),
+            can_share,
+        }
+    }
+}
+
 /// `GET /v1/images/{id}/members`.
 pub fn list(image_id: &str) -> Result<Request<Vec<u8>>> {
-    wire::finish(
-        json_request(Method::GET, &members_path(image_id)?, None),
-        Vec::new(),
-    )
+    json_request(Method::GET, &members_path(image_id)?, None)
 }
 
 /// Parses `{"members": [{"member_id": ..., "can_share": ...}, ...]}`.
 pub fn parse_list<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Vec<Membership>> {
-    let members = match parse_json_body("member list", response)? {
+    let members = match parse_json::<Value, _>("member list", response)? {
         Value::Object(mut o) => o.remove("members"),
         _ => None,
     };
@@ -50,12 +58,11 @@ pub fn add(image_id: &str, member_id: &str, can_share: Option<bool>) -> Result<R
         Some(c) => Some(to_json(&serde_json::json!({"member": {"can_share": c}}))?),
         None => None,
     };
-    let builder = json_request(
+    json_request(
         Method::PUT,
         &member_path(image_id, member_id)?,
-        body.clone(),
-    );
-    wire::finish(builder, body.unwrap_or_default())
+        body.map(|b| (JSON, b)),
+    )
 }
 
 /// `PUT /v1/images/{id}/members`: makes `members` the image's whole member
@@ -68,25 +75,16 @@ pub fn replace(image_id: &str, members: &[Membership]) -> Result<Request<Vec<u8>
     struct Body<'a> {
         memberships: &'a [Membership],
     }
-    let body = serde_json::to_vec(&Body {
+    let body = to_json(&Body {
         memberships: members,
-    })
-    .map_err(|e| Error::InvalidInput(format!("cannot encode JSON: {e}")))?;
-    let builder = json_request(Method::PUT, &members_path(image_id)?, Some(body.clone()));
-    wire::finish(builder, body)
+    })?;
+    json_request(Method::PUT, &members_path(image_id)?, Some((JSON, body)))
 }
 
 /// `DELETE /v1/images/{id}/members/{member}` (204); parse with
-/// [`parse_empty`](super::parse_empty).
+/// [`parse_empty`](crate::wire::parse_empty).
 pub fn remove(image_id: &str, member_id: &str) -> Result<Request<Vec<u8>>> {
-    wire::finish(
-        json_request(Method::DELETE, &member_path(image_id, member_id)?, None),
-        Vec::new(),
-    )
-}
-
-fn to_json(value: &Value) -> Result<Vec<u8>> {
-    serde_json::to_vec(value).map_err(|e| Error::InvalidInput(format!("cannot encode JSON: {e}")))
+    json_request(Method::DELETE, &member_path(image_id, member_id)?, None)
 }
 
 fn members_path(image_id: &str) -> Result<String> {

@@ -16,7 +16,11 @@ use crate::image::Image;
 /// Every field is optional because requests carry only what they change.
 /// [`ImageMeta::into_image`] gives the neutral [`Image`]; the fields that
 /// have no place there are documented on the field.
+///
+/// It is `#[non_exhaustive]`: build one from [`ImageMeta::default`] and set
+/// what you need.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ImageMeta {
     /// Image id (a UUID).
     pub id: Option<String>,

@@ -2,7 +2,7 @@
 //!
 //! Glance removed v1 upstream (a current Glance answers `300` to `/v1/...`);
 //! this module speaks the documented v1 wire format for the clouds that still
-//! run it. As in [`v2`](crate::v2), every operation is a pure request builder
+//! run it. As in `v2`, every operation is a pure request builder
 //! and a pure response parser, so any HTTP client (or a fuzzer) can drive
 //! them without a server:
 //!
@@ -54,46 +54,10 @@ pub mod members;
 mod meta;
 mod values;
 
-pub use crate::wire::parse_error;
 pub use changes::CreateOptions;
 pub use meta::ImageMeta;
 
-use ureq::http::{self, Response};
-
-use crate::error::{Error, Result};
-
-/// `Content-Type` of a JSON body.
-pub(crate) const JSON: &str = "application/json";
-/// `Content-Type` of image data.
-pub const OCTET_STREAM: &str = "application/octet-stream";
-
-/// A request with `Accept: application/json` and an optional JSON body.
-pub(crate) fn json_request(
-    method: http::Method,
-    path: &str,
-    body: Option<Vec<u8>>,
-) -> http::request::Builder {
-    let builder = crate::wire::request(method, path).header(http::header::ACCEPT, JSON);
-    match body {
-        Some(_) => builder.header(http::header::CONTENT_TYPE, JSON),
-        None => builder,
-    }
-}
-
-/// Checks the status, then decodes a JSON body.
-pub(crate) fn parse_json_body<B: AsRef<[u8]>>(
-    what: &str,
-    response: &Response<B>,
-) -> Result<serde_json::Value> {
-    crate::wire::check(response)?;
-    serde_json::from_slice(response.body().as_ref())
-        .map_err(|e| Error::invalid_response(format!("{what}: {e}")))
-}
-
-/// Checks that a response is a success with nothing to parse (delete, members).
-pub fn parse_empty<B: AsRef<[u8]>>(response: &Response<B>) -> Result<()> {
-    crate::wire::check(response)
-}
+use crate::error::Result;
 
 /// The path of one image.
 pub(crate) fn image_path(id: &str) -> Result<String> {

@@ -1,9 +1,9 @@
 //! Interoperable image import: stage data, import it, and the discovery
 //! calls `/v2/info/import` and `/v2/info/stores`.
 
+use http::{Method, Request, Response};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
-use ureq::http::{Method, Request, Response};
 
 use super::{JSON, image_path, json_request, parse_json, to_json};
 use crate::error::{Error, Result};
@@ -16,6 +16,7 @@ pub fn stage(id: &str, size: Option<u64>) -> Result<Request<Vec<u8>>> {
 
 /// How an image's data gets into Glance.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ImportMethod {
     /// Data staged earlier with [`stage`].
     GlanceDirect,
@@ -53,7 +54,7 @@ impl Import {
     }
 }
 
-/// `POST /v2/images/{id}/import`. Answers 202; parse with [`parse_empty`](super::parse_empty).
+/// `POST /v2/images/{id}/import`. Answers 202; parse with [`parse_empty`](crate::wire::parse_empty).
 pub fn import(id: &str, import: &Import) -> Result<Request<Vec<u8>>> {
     let mut method = Map::new();
     match &import.method {
@@ -108,7 +109,8 @@ pub fn parse_import_info<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Vec<S
 }
 
 /// One backing store of a multi-store Glance.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct Store {
     /// Store id, as used in `stores` lists.
     pub id: String,

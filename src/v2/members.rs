@@ -1,14 +1,15 @@
 //! `/v2/images/{id}/members`: share an image with other projects.
 
+use http::{Method, Request, Response};
 use serde::{Deserialize, Serialize};
-use ureq::http::{Method, Request, Response};
 
 use super::{JSON, image_path, json_request, parse_json, to_json};
 use crate::error::Result;
 use crate::wire::segment;
 
 /// One project an image is shared with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Member {
     /// The shared image.
     pub image_id: String,
@@ -62,7 +63,7 @@ pub fn show(image_id: &str, member_id: &str) -> Result<Request<Vec<u8>>> {
     json_request(Method::GET, &member_path(image_id, member_id)?, None)
 }
 
-/// `DELETE /v2/images/{id}/members/{member}`; parse with [`parse_empty`](super::parse_empty).
+/// `DELETE /v2/images/{id}/members/{member}`; parse with [`parse_empty`](crate::wire::parse_empty).
 pub fn remove(image_id: &str, member_id: &str) -> Result<Request<Vec<u8>>> {
     json_request(Method::DELETE, &member_path(image_id, member_id)?, None)
 }

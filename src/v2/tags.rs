@@ -1,10 +1,10 @@
 //! `/v2/images/{id}/tags/{tag}`: add and remove one tag.
 //!
-//! Both answer 204; parse with [`parse_empty`](super::parse_empty). To
+//! Both answer 204; parse with [`parse_empty`](crate::wire::parse_empty). To
 //! replace every tag at once, update the image with
 //! [`ImageUpdate::tags`](crate::ImageUpdate::tags).
 
-use ureq::http::{Method, Request};
+use http::{Method, Request};
 
 use super::{image_path, json_request};
 use crate::error::Result;

@@ -1,13 +1,14 @@
 //! Version discovery: `GET /versions` (200) and `GET /` (300 Multiple Choices).
 
+use http::{Method, Request, Response};
 use serde::Deserialize;
-use ureq::http::{Method, Request, Response};
 
 use super::json_request;
 use crate::error::{Error, Result};
 
 /// One API version a server offers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Version {
     /// Version id, e.g. `v2.18`.
     pub id: String,

@@ -184,7 +184,7 @@ pub fn config(servers: &[&str]) -> Config {
         retry_delay: Duration::ZERO,
         num_retries: 3,
         connect_timeout: Some(Duration::from_secs(5)),
-        read_timeout: Some(Duration::from_secs(5)),
+        io_timeout: Some(Duration::from_secs(5)),
         ..Config::default()
     }
 }

@@ -319,7 +319,7 @@ pub fn client(servers: &[&str], tweak: impl FnOnce(&mut Config)) -> Client {
         retry_delay: Duration::ZERO,
         num_retries: 2,
         connect_timeout: Some(Duration::from_secs(5)),
-        read_timeout: Some(Duration::from_secs(5)),
+        io_timeout: Some(Duration::from_secs(5)),
         ..Config::default()
     };
     tweak(&mut config);

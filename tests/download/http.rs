@@ -274,10 +274,11 @@ fn a_stalled_body_times_out_and_is_resumed() {
     let dest = dir.path().join("image.raw");
     let url = server.url.clone();
     let report = within(Duration::from_secs(30), move || {
-        client(&[&url], |c| {
-            c.read_timeout = Some(Duration::from_millis(300))
-        })
-        .download(ID, &dest, DownloadOptions::default())
+        client(&[&url], |c| c.io_timeout = Some(Duration::from_millis(300))).download(
+            ID,
+            &dest,
+            DownloadOptions::default(),
+        )
     })
     .unwrap();
     assert_eq!(report.resumes, 1);

@@ -5,7 +5,7 @@
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use glance_client::{Client, DownloadOptions, DownloadSource, Error, FileSystem};
+use glance_client::{Client, DownloadOptions, DownloadSource, Error, FileSystem, ImageData};
 
 use super::{Scratch, sample, sha512_hex, support, unique};
 
@@ -15,8 +15,7 @@ fn uploaded(client: &Client, tag: &str, data: &[u8]) -> Scratch {
     client
         .upload(
             scratch.id(),
-            &mut Cursor::new(data),
-            Some(data.len() as u64),
+            ImageData::reader(&mut Cursor::new(data), Some(data.len() as u64)),
         )
         .expect("upload");
     scratch

@@ -4,7 +4,7 @@
 use std::io::Read;
 
 use glance_client::v2::import::{Import, ImportMethod};
-use glance_client::{Client, Error, Image};
+use glance_client::{Client, Error, Image, ImageData};
 
 use super::{Scratch, assert_stored, sample, support, unique};
 
@@ -60,7 +60,9 @@ fn staged_data_imported_with_glance_direct_becomes_the_image() {
     let file = tempfile::NamedTempFile::new().expect("a temp file");
     std::fs::write(file.path(), &data).expect("write the sample");
 
-    client.stage_file(scratch.id(), file.path()).expect("stage");
+    client
+        .stage(scratch.id(), ImageData::file(file.path()))
+        .expect("stage");
     let staged = client.image(scratch.id()).expect("show");
     assert_eq!(staged.status, "uploading", "staged, not yet imported");
 

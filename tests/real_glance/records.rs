@@ -2,7 +2,7 @@
 
 use std::io::Cursor;
 
-use glance_client::{Error, ImageUpdate, NewImage, http, v2};
+use glance_client::{Error, ImageData, ImageUpdate, NewImage, http, v2, wire};
 
 use super::{Scratch, new_image, sample, support, unique};
 
@@ -145,8 +145,7 @@ fn a_deactivated_image_cannot_be_downloaded_by_a_member_until_reactivated() {
     client
         .upload(
             scratch.id(),
-            &mut Cursor::new(&data),
-            Some(data.len() as u64),
+            ImageData::reader(&mut Cursor::new(&data), Some(data.len() as u64)),
         )
         .expect("upload");
     // The owning project without the admin role.
@@ -172,7 +171,7 @@ fn a_deactivated_image_cannot_be_downloaded_by_a_member_until_reactivated() {
         "a deactivated image's data"
     );
     assert!(
-        matches!(v2::parse_empty(&refused), Err(Error::Forbidden(_))),
+        matches!(wire::parse_empty(&refused), Err(Error::Forbidden(_))),
         "403 parses as Forbidden"
     );
 

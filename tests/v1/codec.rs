@@ -10,33 +10,33 @@ use glance_client::{Error, Image};
 use super::harness::ID;
 
 fn every_field() -> ImageMeta {
-    ImageMeta {
-        id: Some(ID.into()),
-        name: Some("niño\tbonito".into()),
-        disk_format: Some("qcow2".into()),
-        container_format: Some("bare".into()),
-        size: Some(u64::MAX),
-        virtual_size: Some(0),
-        checksum: Some("8a40c862b5735975d82605c1dd395796".into()),
-        status: Some("pending_delete".into()),
-        is_public: Some(false),
-        protected: Some(true),
-        min_ram: Some(64),
-        min_disk: Some(1),
-        owner: Some("13cc6052265b41529e2fd0fc461fa8ef".into()),
-        created_at: Some("2016-01-06T03:22:20.000000".into()),
-        updated_at: Some("2016-02-25 03:02:05".into()),
-        deleted: Some(true),
-        deleted_at: Some("2016-02-25T03:02:05Z".into()),
-        location: Some("file:///var/lib/glance/images/x".into()),
-        copy_from: Some("http://example.com/a.img?x=1".into()),
-        store: Some("file".into()),
-        properties: BTreeMap::from([
-            ("os_distro".into(), "cirros".into()),
-            ("kernel-id".into(), "k".into()),
-            ("note".into(), "日本語 with \"quotes\" and %20".into()),
-        ]),
-    }
+    let mut meta = ImageMeta::default();
+    meta.id = Some(ID.into());
+    meta.name = Some("niño\tbonito".into());
+    meta.disk_format = Some("qcow2".into());
+    meta.container_format = Some("bare".into());
+    meta.size = Some(u64::MAX);
+    meta.virtual_size = Some(0);
+    meta.checksum = Some("8a40c862b5735975d82605c1dd395796".into());
+    meta.status = Some("pending_delete".into());
+    meta.is_public = Some(false);
+    meta.protected = Some(true);
+    meta.min_ram = Some(64);
+    meta.min_disk = Some(1);
+    meta.owner = Some("13cc6052265b41529e2fd0fc461fa8ef".into());
+    meta.created_at = Some("2016-01-06T03:22:20.000000".into());
+    meta.updated_at = Some("2016-02-25 03:02:05".into());
+    meta.deleted = Some(true);
+    meta.deleted_at = Some("2016-02-25T03:02:05Z".into());
+    meta.location = Some("file:///var/lib/glance/images/x".into());
+    meta.copy_from = Some("http://example.com/a.img?x=1".into());
+    meta.store = Some("file".into());
+    meta.properties = BTreeMap::from([
+        ("os_distro".into(), "cirros".into()),
+        ("kernel-id".into(), "k".into()),
+        ("note".into(), "日本語 with \"quotes\" and %20".into()),
+    ]);
+    meta
 }
 
 #[test]
@@ -58,24 +58,22 @@ fn every_field_round_trips_through_headers() {
 
 #[test]
 fn an_image_v1_can_express_round_trips_through_v1_headers() {
-    let image = Image {
-        id: ID.into(),
-        name: Some("cirros".into()),
-        status: "active".into(),
-        size: Some(4979632),
-        checksum: Some("8a40c862b5735975d82605c1dd395796".into()),
-        disk_format: Some("raw".into()),
-        container_format: Some("bare".into()),
-        visibility: "private".into(),
-        min_disk: 1,
-        owner: Some("p".into()),
-        created_at: Some("2016-01-06T03:22:20Z".into()),
-        updated_at: Some("2016-02-25T03:02:05Z".into()),
-        direct_url: Some("file:///var/lib/glance/images/x".into()),
-        stores: vec!["file".into()],
-        properties: BTreeMap::from([("os_distro".into(), "cirros".into())]),
-        ..Image::default()
-    };
+    let mut image = Image::default();
+    image.id = ID.into();
+    image.name = Some("cirros".into());
+    image.status = "active".into();
+    image.size = Some(4979632);
+    image.checksum = Some("8a40c862b5735975d82605c1dd395796".into());
+    image.disk_format = Some("raw".into());
+    image.container_format = Some("bare".into());
+    image.visibility = "private".into();
+    image.min_disk = 1;
+    image.owner = Some("p".into());
+    image.created_at = Some("2016-01-06T03:22:20Z".into());
+    image.updated_at = Some("2016-02-25T03:02:05Z".into());
+    image.direct_url = Some("file:///var/lib/glance/images/x".into());
+    image.stores = vec!["file".into()];
+    image.properties = BTreeMap::from([("os_distro".into(), "cirros".into())]);
     let headers = ImageMeta::from_image(&image).to_headers().unwrap();
     let back = headers::parse_image_meta(&headers)
         .unwrap()
@@ -86,12 +84,9 @@ fn an_image_v1_can_express_round_trips_through_v1_headers() {
 
 #[test]
 fn none_is_never_sent_as_text() {
-    let headers = ImageMeta {
-        name: Some("n".into()),
-        ..ImageMeta::default()
-    }
-    .to_headers()
-    .unwrap();
+    let mut meta = ImageMeta::default();
+    meta.name = Some("n".into());
+    let headers = meta.to_headers().unwrap();
     assert_eq!(headers.len(), 1, "{headers:?}");
     assert!(headers.values().all(|v| v != "None"));
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use glance_client::{ApiVersion, Error, ImageUpdate, NewImage, v1};
+use glance_client::{ApiVersion, Error, ImageData, ImageUpdate, NewImage, v1};
 use serde_json::json;
 
 use super::harness::*;
@@ -184,14 +184,14 @@ fn v1_create_sends_copy_from_location_store_size_and_checksum() {
         store: Some("file".into()),
         ..v1::CreateOptions::default()
     };
-    client.v1_create_image(&new, &copy).unwrap();
+    client.v1().create_image(&new, &copy).unwrap();
     let located = v1::CreateOptions {
         location: Some("http://example.com/cirros.img".into()),
         size: Some(4979632),
         checksum: Some("8a40c862b5735975d82605c1dd395796".into()),
         ..v1::CreateOptions::default()
     };
-    client.v1_create_image(&new, &located).unwrap();
+    client.v1().create_image(&new, &located).unwrap();
     assert_eq!(
         wire.seen(),
         [
@@ -317,11 +317,11 @@ fn create_with_data_posts_the_headers_and_the_bytes_in_one_request() {
     };
     let image = wire
         .client()
-        .v1_create_image_with_data(
+        .v1()
+        .create_image_with_data(
             &new,
             &v1::CreateOptions::default(),
-            &mut &b"bytes"[..],
-            Some(5),
+            ImageData::reader(&mut &b"bytes"[..], Some(5)),
         )
         .unwrap();
     assert_eq!(image.id, ID);
@@ -350,7 +350,8 @@ fn update_with_data_puts_the_headers_purge_flag_and_the_bytes() {
         ..ImageUpdate::default()
     };
     wire.client()
-        .v1_update_image_with_data(ID, &update, &mut &b"data"[..], None)
+        .v1()
+        .update_image_with_data(ID, &update, ImageData::reader(&mut &b"data"[..], None))
         .unwrap();
     assert_eq!(
         wire.seen(),
@@ -373,11 +374,11 @@ fn the_with_data_calls_are_v1_only() {
     let wire = Wire::new(vec![]);
     let client = wire.client_for(ApiVersion::V2);
     let e = client
-        .v1_create_image_with_data(
+        .v1()
+        .create_image_with_data(
             &NewImage::default(),
             &v1::CreateOptions::default(),
-            &mut &b""[..],
-            None,
+            ImageData::reader(&mut &b""[..], None),
         )
         .unwrap_err();
     assert!(
@@ -385,7 +386,12 @@ fn the_with_data_calls_are_v1_only() {
         "{e:?}"
     );
     let e = client
-        .v1_update_image_with_data(ID, &ImageUpdate::default(), &mut &b""[..], None)
+        .v1()
+        .update_image_with_data(
+            ID,
+            &ImageUpdate::default(),
+            ImageData::reader(&mut &b""[..], None),
+        )
         .unwrap_err();
     assert!(
         matches!(e, Error::Unsupported { api_version: 2, .. }),

@@ -56,24 +56,12 @@ fn v1_extras_set_can_share_and_replace_the_whole_list() {
     ]);
     let client = wire.client();
     assert_eq!(
-        client.v1_members(ID).unwrap(),
-        [Membership {
-            member_id: "t1".into(),
-            can_share: false
-        }]
+        client.v1().members(ID).unwrap(),
+        [Membership::new("t1", false)]
     );
-    client.v1_add_member(ID, "t2", true).unwrap();
-    let all = [
-        Membership {
-            member_id: "t1".into(),
-            can_share: false,
-        },
-        Membership {
-            member_id: "t2".into(),
-            can_share: true,
-        },
-    ];
-    client.v1_replace_members(ID, &all).unwrap();
+    client.v1().add_member(ID, "t2", true).unwrap();
+    let all = [Membership::new("t1", false), Membership::new("t2", true)];
+    client.v1().replace_members(ID, &all).unwrap();
     let members = format!("/v1/images/{ID}/members");
     let with_json = |len: &'static str| {
         vec![

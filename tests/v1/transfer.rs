@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use glance_client::{DownloadOptions, Error, http, v1};
+use glance_client::{DownloadOptions, Error, ImageData, http, v1};
 use httptest::responders::{ResponseBuilder, status_code};
 use serde_json::json;
 
@@ -16,8 +16,12 @@ fn upload_puts_octet_stream_data_without_purging() {
         Box::new(json(200, json!({ "image": image_json() }))),
     ]);
     let client = wire.client();
-    client.upload(ID, &mut &b"hello"[..], Some(5)).unwrap();
-    client.upload(ID, &mut &b"chunked"[..], None).unwrap();
+    client
+        .upload(ID, ImageData::reader(&mut &b"hello"[..], Some(5)))
+        .unwrap();
+    client
+        .upload(ID, ImageData::reader(&mut &b"chunked"[..], None))
+        .unwrap();
     let path = format!("/v1/images/{ID}");
     let data = |extra: &[(&'static str, &'static str)]| {
         let mut h = vec![
@@ -131,7 +135,9 @@ fn errors_keep_their_meaning() {
     let client = wire.client();
     let e = client.image(ID).unwrap_err();
     assert!(matches!(e, Error::NotFound(_)), "HEAD 404: {e:?}");
-    let e = client.upload(ID, &mut &b"x"[..], Some(1)).unwrap_err();
+    let e = client
+        .upload(ID, ImageData::reader(&mut &b"x"[..], Some(1)))
+        .unwrap_err();
     assert!(
         matches!(&e, Error::Conflict(a) if a.message.contains("unqueued")),
         "{e:?}"

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use glance_client::v1::members::Membership;
 use glance_client::v2::import::{Import, ImportMethod};
-use glance_client::{ApiVersion, Error, ImageUpdate, NewImage, Result, v1};
+use glance_client::{ApiVersion, Error, ImageData, ImageUpdate, NewImage, Result, v1};
 
 use super::harness::*;
 
@@ -25,8 +25,16 @@ fn every_v2_only_operation_fails_in_v1_mode_without_a_request() {
     unsupported("add tag", c.add_tag(ID, "t"), 1);
     unsupported("remove tag", c.remove_tag(ID, "t"), 1);
     unsupported("member status", c.update_member(ID, "p", "accepted"), 1);
-    unsupported("stage", c.stage(ID, &mut &b"x"[..], Some(1)), 1);
-    unsupported("stage file", c.stage_file(ID, Path::new("/nonexistent")), 1);
+    unsupported(
+        "stage",
+        c.stage(ID, ImageData::reader(&mut &b"x"[..], Some(1))),
+        1,
+    );
+    unsupported(
+        "stage file",
+        c.stage(ID, ImageData::file(Path::new("/nonexistent"))),
+        1,
+    );
     let import = Import::new(ImportMethod::GlanceDirect);
     unsupported("import", c.import_image(ID, &import), 1);
     unsupported("import methods", c.import_methods(), 1);
@@ -84,15 +92,12 @@ fn v1_extras_fail_in_v2_mode_without_a_request() {
     };
     unsupported(
         "v1 create",
-        c.v1_create_image(&NewImage::default(), &options),
+        c.v1().create_image(&NewImage::default(), &options),
         2,
     );
-    unsupported("v1 members", c.v1_members(ID), 2);
-    unsupported("v1 add member", c.v1_add_member(ID, "p", true), 2);
-    let all = [Membership {
-        member_id: "p".into(),
-        can_share: false,
-    }];
-    unsupported("v1 replace members", c.v1_replace_members(ID, &all), 2);
+    unsupported("v1 members", c.v1().members(ID), 2);
+    unsupported("v1 add member", c.v1().add_member(ID, "p", true), 2);
+    let all = [Membership::new("p", false)];
+    unsupported("v1 replace members", c.v1().replace_members(ID, &all), 2);
     assert!(wire.seen().is_empty());
 }

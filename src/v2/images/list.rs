@@ -1,7 +1,7 @@
 //! `GET /v2/images`: the first page of a listing, the next ones, and their parser.
 
+use http::{Method, Request, Response};
 use serde_json::{Map, Value};
-use ureq::http::{Method, Request, Response};
 
 use crate::error::{Error, Result};
 use crate::image::Image;
@@ -9,7 +9,8 @@ use crate::query::{ListQuery, check_time_filter, split_sort};
 use crate::v2::{json_request, parse_json};
 
 /// One page of a listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ImagePage {
     /// The images on this page.
     pub images: Vec<Image>,
@@ -41,8 +42,9 @@ const RESERVED_PARAMS: [&str; 17] = [
 /// `GET /v2/images?...`: the first page of a listing.
 ///
 /// `page_size` caps the first page (`Some(0)` is taken as `None`: Glance
-/// would answer an empty last page); use [`page_size_for`] to combine it
-/// with a total limit.
+/// would answer an empty last page). With a total limit, ask for no more
+/// than what is left of it, as [`Client::images`](crate::Client::images)
+/// does (`query.limit` itself is not sent).
 pub fn list(query: &ListQuery, page_size: Option<u64>) -> Result<Request<Vec<u8>>> {
     for (operation, set) in [
         ("min_ram filter", query.min_ram.is_some()),
@@ -98,6 +100,21 @@ pub fn list(query: &ListQuery, page_size: Option<u64>) -> Result<Request<Vec<u8>
             q.append_pair(key, v);
         }
     }
+    properties_and_sort(&mut q, query)?;
+    let qs = q.finish();
+    let path = if qs.is_empty() {
+        "/v2/images".to_string()
+    } else {
+        format!("/v2/images?{qs}")
+    };
+    json_request(Method::GET, &path, None)
+}
+
+/// The property filters and the sort order of a listing's query.
+fn properties_and_sort(
+    q: &mut url::form_urlencoded::Serializer<'_, String>,
+    query: &ListQuery,
+) -> Result<()> {
     for (key, value) in &query.properties {
         if key.is_empty() || RESERVED_PARAMS.contains(&key.as_str()) {
             return Err(Error::InvalidInput(format!(
@@ -117,13 +134,7 @@ pub fn list(query: &ListQuery, page_size: Option<u64>) -> Result<Request<Vec<u8>
         }
         q.append_pair("sort", &keys.join(","));
     }
-    let qs = q.finish();
-    let path = if qs.is_empty() {
-        "/v2/images".to_string()
-    } else {
-        format!("/v2/images?{qs}")
-    };
-    json_request(Method::GET, &path, None)
+    Ok(())
 }
 
 /// The page size to ask for, given the caller's page size, the total limit
@@ -132,7 +143,7 @@ pub fn list(query: &ListQuery, page_size: Option<u64>) -> Result<Request<Vec<u8>
 /// A `page_size` of 0 counts as none (the server's default): sent as
 /// `limit=0`, Glance answers an empty page without `next`, and the listing
 /// would silently yield nothing.
-pub fn page_size_for(query: &ListQuery, returned: u64) -> Option<u64> {
+pub(crate) fn page_size_for(query: &ListQuery, returned: u64) -> Option<u64> {
     let remaining = query.limit.map(|l| l.saturating_sub(returned));
     let page_size = query.page_size.filter(|&p| p > 0).map(u64::from);
     match (page_size, remaining) {

@@ -8,11 +8,12 @@ mod data;
 mod list;
 
 pub(crate) use data::data_request;
-pub use data::{DownloadStart, download, parse_content_range, parse_download_start, upload};
-pub use list::{ImagePage, list, next_page, page_size_for, parse_page};
+pub use data::{download, upload};
+pub(crate) use list::page_size_for;
+pub use list::{ImagePage, list, next_page, parse_page};
 
+use http::{Method, Request, Response};
 use serde_json::{Map, Value};
-use ureq::http::{Method, Request, Response};
 
 use crate::error::{Error, Result};
 use crate::image::{Image, ImageUpdate, NewImage};
@@ -178,12 +179,12 @@ pub fn update(id: &str, update: &ImageUpdate) -> Result<Request<Vec<u8>>> {
     )
 }
 
-/// `DELETE /v2/images/{id}`; parse with [`parse_empty`](super::parse_empty).
+/// `DELETE /v2/images/{id}`; parse with [`parse_empty`](crate::wire::parse_empty).
 pub fn delete(id: &str) -> Result<Request<Vec<u8>>> {
     json_request(Method::DELETE, &image_path(id)?, None)
 }
 
-/// `POST /v2/images/{id}/actions/deactivate`; parse with [`parse_empty`](super::parse_empty).
+/// `POST /v2/images/{id}/actions/deactivate`; parse with [`parse_empty`](crate::wire::parse_empty).
 pub fn deactivate(id: &str) -> Result<Request<Vec<u8>>> {
     json_request(
         Method::POST,
@@ -192,7 +193,7 @@ pub fn deactivate(id: &str) -> Result<Request<Vec<u8>>> {
     )
 }
 
-/// `POST /v2/images/{id}/actions/reactivate`; parse with [`parse_empty`](super::parse_empty).
+/// `POST /v2/images/{id}/actions/reactivate`; parse with [`parse_empty`](crate::wire::parse_empty).
 pub fn reactivate(id: &str) -> Result<Request<Vec<u8>>> {
     json_request(
         Method::POST,

@@ -4,7 +4,7 @@ use std::fmt;
 use std::io::{self, Read};
 
 use crate::transport::Opened;
-use crate::v2::images::DownloadStart;
+use crate::wire::DownloadStart;
 
 /// Image data straight off the wire, as an [`io::Read`].
 ///
@@ -46,6 +46,11 @@ impl ImageStream {
     /// Size of the whole image, when the server said.
     pub fn total_size(&self) -> Option<u64> {
         self.start.total
+    }
+
+    /// What the head of the answer said (offset, length, total, MD5).
+    pub(crate) fn start(&self) -> &DownloadStart {
+        &self.start
     }
 
     /// The server that is sending the data.

@@ -1,9 +1,25 @@
-//! Wire helpers shared by the `v1` and `v2` modules: path encoding, header
-//! access, and the error body parser. Pure functions, no I/O.
+//! What the `v1` and `v2` wire code shares,
+//! sans-IO: the parser of error answers and of empty ones, the head of a
+//! download answer ([`DownloadStart`]), and the content types.
+//!
+//! Inside the crate it also holds the helpers both versions build on (path
+//! encoding, header access, JSON bodies, timestamps). Pure functions, no I/O.
 
-use ureq::http::{self, HeaderMap, Response};
+mod download;
+pub(crate) mod timestamp;
+
+pub use download::{DownloadStart, parse_content_range, parse_download_start};
+
+use http::{HeaderMap, Response};
+use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, Error, Result};
+
+/// `Content-Type` of image data.
+pub const OCTET_STREAM: &str = "application/octet-stream";
+
+/// `Content-Type` of a JSON body.
+pub(crate) const JSON: &str = "application/json";
 
 /// Largest JSON body of a successful answer this client reads into memory.
 /// A page of 1000 images is about 1.5 MB; anything near this cap is not
@@ -64,6 +80,37 @@ pub(crate) fn request(method: http::Method, path_and_query: &str) -> http::reque
     http::Request::builder().method(method).uri(path_and_query)
 }
 
+/// A request with `Accept: application/json` (so errors come back as JSON
+/// too) and, when given, a body of the given content type.
+pub(crate) fn json_request(
+    method: http::Method,
+    path: &str,
+    body: Option<(&str, Vec<u8>)>,
+) -> Result<http::Request<Vec<u8>>> {
+    let mut builder = request(method, path).header(http::header::ACCEPT, JSON);
+    let body = match body {
+        Some((content_type, bytes)) => {
+            builder = builder.header(http::header::CONTENT_TYPE, content_type);
+            bytes
+        }
+        None => Vec::new(),
+    };
+    finish(builder, body)
+}
+
+/// `GET` of image data at `path`, from byte `offset` on when it is not zero
+/// (`Range: bytes=<offset>-`).
+pub(crate) fn download_request(path: &str, offset: u64) -> Result<http::Request<Vec<u8>>> {
+    let mut builder = request(http::Method::GET, path).header(
+        http::header::ACCEPT,
+        "application/octet-stream, application/json",
+    );
+    if offset > 0 {
+        builder = builder.header(http::header::RANGE, format!("bytes={offset}-"));
+    }
+    finish(builder, Vec::new())
+}
+
 /// Finishes a request builder; its inputs were all validated, so a failure
 /// here means a caller value slipped through (reported, never a panic).
 pub(crate) fn finish(
@@ -73,6 +120,28 @@ pub(crate) fn finish(
     builder
         .body(body)
         .map_err(|e| Error::InvalidInput(format!("cannot build request: {e}")))
+}
+
+/// Serializes a request body; our own types always serialize.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|e| Error::Internal(format!("cannot encode JSON: {e}")))
+}
+
+/// Checks the status, then decodes a JSON body into `T`; `what` names the
+/// body in an error.
+pub(crate) fn parse_json<T: DeserializeOwned, B: AsRef<[u8]>>(
+    what: &str,
+    response: &Response<B>,
+) -> Result<T> {
+    check(response)?;
+    serde_json::from_slice(response.body().as_ref())
+        .map_err(|e| Error::invalid_response(format!("{what}: {e}")))
+}
+
+/// Checks that a response is a success with nothing to parse (a delete, a
+/// member or tag call, an import: 204, 202, ...), in either API version.
+pub fn parse_empty<B: AsRef<[u8]>>(response: &Response<B>) -> Result<()> {
+    check(response)
 }
 
 /// Passes a 2xx response through; maps anything else to its [`Error`].
@@ -196,7 +265,7 @@ mod tests {
 
     #[test]
     fn json_error_message_loses_its_html() {
-        let body = include_str!("../tests/fixtures/v2/error-409.json");
+        let body = include_str!("../../tests/fixtures/v2/error-409.json");
         let err = parse_error(&response(409, body));
         let Error::Conflict(api) = err else {
             panic!("expected Conflict, got {err:?}")
@@ -210,7 +279,7 @@ mod tests {
 
     #[test]
     fn html_error_page_gives_its_message() {
-        let body = include_str!("../tests/fixtures/v2/error-404.html");
+        let body = include_str!("../../tests/fixtures/v2/error-404.html");
         let err = parse_error(&response(404, body));
         assert_eq!(
             err.to_string(),
