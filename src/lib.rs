@@ -96,9 +96,11 @@ mod transport;
 mod wire;
 
 pub mod auth;
+pub mod cache;
 pub mod v1;
 pub mod v2;
 
+pub use cache::ImageCache;
 pub use client::{Client, Images};
 pub use config::{ApiVersion, Auth, Config, FileSystem};
 pub use download::{DownloadOptions, DownloadReport, DownloadSource};

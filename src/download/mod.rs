@@ -20,7 +20,9 @@ mod http;
 mod local;
 mod location;
 mod staged;
-mod verify;
+pub(crate) mod verify;
+
+pub(crate) use staged::Staged;
 
 use std::fmt;
 use std::io::Write;
@@ -30,6 +32,7 @@ use std::path::{Path, PathBuf};
 use crate::client::Client;
 use crate::config::ApiVersion;
 use crate::error::Result;
+use crate::image::Image;
 
 /// How a download behaves. `Default` is what most callers want: fsync,
 /// local copies allowed (when the configuration maps a file store and the
@@ -162,7 +165,9 @@ pub struct DownloadReport {
 
 /// The caller's progress callback, if any.
 #[allow(clippy::type_complexity)]
-pub(crate) struct Progress<'a>(Option<Box<dyn FnMut(u64, Option<u64>) -> ControlFlow<()> + 'a>>);
+pub(crate) struct Progress<'a>(
+    pub(crate) Option<Box<dyn FnMut(u64, Option<u64>) -> ControlFlow<()> + 'a>>,
+);
 
 impl Progress<'_> {
     pub(crate) fn report(&mut self, done: u64, total: Option<u64>) -> ControlFlow<()> {
@@ -211,15 +216,37 @@ impl Client {
         dest: impl AsRef<Path>,
         options: DownloadOptions<'_>,
     ) -> Result<DownloadReport> {
-        let dest = dest.as_ref();
-        let mut staged = staged::Staged::create(dest)?;
+        let staged = staged::Staged::create(dest.as_ref())?;
         let image = self.image(id)?;
-        let checks = verify::plan(&image, options.verify_all, options.allow_md5_fallback)?;
+        self.download_staged(&image, staged, options)
+    }
+
+    /// [`Client::download`] of an image whose record the caller already
+    /// read (the host cache does, to compare it with its own).
+    pub(crate) fn download_image(
+        &self,
+        image: &Image,
+        dest: &Path,
+        options: DownloadOptions<'_>,
+    ) -> Result<DownloadReport> {
+        let staged = staged::Staged::create(dest)?;
+        self.download_staged(image, staged, options)
+    }
+
+    /// The download proper, into `staged`.
+    fn download_staged(
+        &self,
+        image: &Image,
+        mut staged: staged::Staged,
+        options: DownloadOptions<'_>,
+    ) -> Result<DownloadReport> {
+        let id = image.id.as_str();
+        let checks = verify::plan(image, options.verify_all, options.allow_md5_fallback)?;
         let mut progress = Progress(options.progress);
         let mut refusals = Vec::new();
         let local_allowed = options.allow_local && self.config().api_version == ApiVersion::V2;
         let locations = if local_allowed {
-            local::locations(&image, self.config())
+            local::locations(image, self.config())
         } else {
             Vec::new()
         };
@@ -234,7 +261,7 @@ impl Client {
             refusals.push(why);
         } else {
             for location in &locations {
-                let mut candidate = match local::candidate(location, &image, self.config()) {
+                let mut candidate = match local::candidate(location, image, self.config()) {
                     Ok(c) => c,
                     Err(why) => {
                         log::info!("image {id}: not copied locally: {why}");
@@ -278,7 +305,7 @@ impl Client {
         }
         let fetched = http::fetch(
             self,
-            &image,
+            image,
             checks,
             &mut staged,
             http::Fetch {
