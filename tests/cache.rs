@@ -161,6 +161,10 @@ fn a_checked_out_entry_is_in_use_and_survives_any_age_until_its_link_goes() {
     assert_eq!(fs::read(&dest).unwrap(), data);
     assert_eq!(fs::metadata(&dest).unwrap().nlink(), 2);
     assert_eq!(entries(tmp.path()), ["cache", "disk"], "no temporary left");
+    // Checked out again onto its own link: nothing changes, nothing is left.
+    assert!(cache.checkout(ID, &dest).unwrap().linked);
+    assert_eq!(fs::metadata(&dest).unwrap().nlink(), 2);
+    assert_eq!(entries(tmp.path()), ["cache", "disk"]);
 
     let listed = cache.entries().unwrap();
     assert_eq!(listed.len(), 1);

@@ -3,6 +3,7 @@
 
 use std::fs::{self, File};
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::lock;
@@ -63,6 +64,12 @@ impl ImageCache {
 /// when the filesystem cannot link it there (another filesystem, links
 /// refused or exhausted), so a copy must do.
 fn link(data: &Path, dest: &Path) -> Result<bool> {
+    if same_file(data, dest) {
+        // Already this entry's link: a rename onto it would do nothing (a
+        // rename between links of one file is a no-op) and leave the
+        // temporary link behind.
+        return Ok(true);
+    }
     // Staged finds a free temporary name beside dest and removes whatever is
     // left at it on every error path; the link takes the name's place.
     let staged = Staged::create(dest)?;
@@ -87,6 +94,13 @@ fn link(data: &Path, dest: &Path) -> Result<bool> {
     }
     staged.publish(true)?;
     Ok(true)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs::metadata(a), fs::symlink_metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }
 
 fn cannot_link(e: &io::Error) -> bool {
