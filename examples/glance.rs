@@ -18,6 +18,8 @@ use glance_client::{Client, Error};
 
 #[path = "glance/args.rs"]
 mod args;
+#[path = "glance/cache.rs"]
+mod cache;
 #[path = "glance/commands.rs"]
 mod commands;
 #[path = "glance/download.rs"]
@@ -176,6 +178,19 @@ fn run(argv: &[String]) -> Result<(), Failure> {
         }
         Client::new(settings.config)?;
         return Ok(());
+    }
+    // The host cache's own upkeep needs no server.
+    let configured_cache = None;
+    match spec.name {
+        "host-cache-list" => return cache::list(cache::dir(&inv.options, configured_cache)?, json),
+        "host-cache-clean" => {
+            let dir = cache::dir(&inv.options, configured_cache)?;
+            return cache::clean(dir, &inv.options, None, json);
+        }
+        "host-cache-verify" => {
+            return cache::verify(cache::dir(&inv.options, configured_cache)?, json);
+        }
+        _ => {}
     }
     if lacks_a_server(&settings.config) {
         return Err(no_server());

@@ -107,6 +107,20 @@ pub enum Error {
     },
     /// Every attempt failed; one entry per attempt, in order.
     AllServersFailed(Vec<(String, Error)>),
+    /// The image is not `active`, so it has no data to put in a cache.
+    ImageNotActive {
+        /// The image asked for.
+        image_id: String,
+        /// Its status (`queued`, `saving`, `deactivated`, ...).
+        status: String,
+    },
+    /// The host image cache holds no such image (fetch it first).
+    NotCached {
+        /// The image asked for.
+        image_id: String,
+        /// The cache directory.
+        cache: PathBuf,
+    },
     /// The caller's progress callback asked to stop.
     Cancelled,
     /// A local file operation failed.
@@ -276,6 +290,16 @@ impl fmt::Display for Error {
                 server, message, ..
             } => write!(f, "{server}: {message}"),
             Error::AllServersFailed(attempts) => write_attempts(f, attempts),
+            Error::ImageNotActive { image_id, status } => {
+                write!(f, "image {image_id} is {status}, not active")
+            }
+            Error::NotCached { image_id, cache } => {
+                write!(
+                    f,
+                    "image {image_id} is not in the cache {}",
+                    cache.display()
+                )
+            }
             Error::Cancelled => f.write_str("cancelled by the caller"),
             Error::Io { context, source } => write!(f, "{context}: {source}"),
         }

@@ -115,12 +115,14 @@ mod transport;
 mod urls;
 
 pub mod auth;
+pub mod cache;
 pub mod inspect;
 pub mod v1;
 pub mod v2;
 pub mod wire;
 
 pub use auth::Auth;
+pub use cache::ImageCache;
 pub use client::{Client, ImageData, ImageStream, Images, V1Client};
 pub use config::{ApiVersion, Config, FileSystem};
 pub use download::{DownloadOptions, DownloadReport, DownloadSource, ProgressFn};

@@ -186,6 +186,11 @@ pub struct Spec {
 }
 
 const PROGRESS: Opt = flag("--progress", "draw a progress bar on stderr");
+const CACHE_DIR: Opt = value(
+    "--cache-dir",
+    "DIR",
+    "the host image cache directory (default: nova.conf's instances_path/_base)",
+);
 
 pub const COMMANDS: &[Spec] = &[
     Spec {
@@ -273,6 +278,11 @@ pub const COMMANDS: &[Spec] = &[
                 "--no-local",
                 "always download over HTTP, never copy from a local file store",
             ),
+            value(
+                "--cache-dir",
+                "DIR",
+                "fetch through this host image cache and check the image out to --file",
+            ),
         ],
     },
     Spec {
@@ -337,6 +347,47 @@ pub const COMMANDS: &[Spec] = &[
         positionals: &["ID", "MEMBER"],
         variadic: false,
         options: &[],
+    },
+    Spec {
+        name: "host-cache-fetch",
+        summary: "put images in this host's image cache (one download per image across processes)",
+        positionals: &["ID"],
+        variadic: true,
+        options: &[CACHE_DIR, PROGRESS],
+    },
+    Spec {
+        name: "host-cache-list",
+        summary: "list this host's cached images",
+        positionals: &[],
+        variadic: false,
+        options: &[CACHE_DIR],
+    },
+    Spec {
+        name: "host-cache-clean",
+        summary: "evict unused cached images by age, then by size; remove leftovers of killed fetches",
+        positionals: &[],
+        variadic: false,
+        options: &[
+            CACHE_DIR,
+            value(
+                "--max-age",
+                "SECONDS",
+                "remove entries unused for this long (default: nova.conf's \
+                 remove_unused_original_minimum_age_seconds, else none)",
+            ),
+            value(
+                "--max-size",
+                "BYTES",
+                "then remove the least recently used until the cache is this small",
+            ),
+        ],
+    },
+    Spec {
+        name: "host-cache-verify",
+        summary: "re-hash every cached image; remove those that no longer match (exit 1 if any)",
+        positionals: &[],
+        variadic: false,
+        options: &[CACHE_DIR],
     },
     Spec {
         name: "config-check",

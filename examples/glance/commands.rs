@@ -35,7 +35,13 @@ pub fn run(client: &Client, inv: &Invocation, json: bool) -> Result<(), Failure>
             Ok(())
         }
         "image-update" => image_update(client, &p[0], o, json),
-        "image-download" => crate::download::image_download(client, &p[0], o, json),
+        "image-download" => {
+            let cache_dir = match o.one("--cache-dir") {
+                Some(_) => Some(crate::cache::dir(o, None)?),
+                None => None,
+            };
+            crate::download::image_download(client, &p[0], o, cache_dir, json)
+        }
         "image-delete" => image_delete(client, p),
         "image-tag-update" => Ok(client.add_tag(&p[0], &p[1])?),
         "image-tag-delete" => Ok(client.remove_tag(&p[0], &p[1])?),
@@ -45,6 +51,10 @@ pub fn run(client: &Client, inv: &Invocation, json: bool) -> Result<(), Failure>
         "member-create" => print_member(&client.add_member(&p[0], &p[1])?, json),
         "member-update" => print_member(&client.update_member(&p[0], &p[1], &p[2])?, json),
         "member-delete" => Ok(client.remove_member(&p[0], &p[1])?),
+        "host-cache-fetch" => {
+            let dir = crate::cache::dir(o, None)?;
+            crate::cache::fetch(client, dir, p, o, json)
+        }
         other => Err(Failure::Usage(format!("{other} cannot run here"))),
     }
 }

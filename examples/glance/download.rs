@@ -1,8 +1,10 @@
 //! `image-download`: the verified, atomic download, with its report.
 
 use std::ops::ControlFlow;
+use std::path::PathBuf;
 
-use glance_client::{Client, DownloadOptions, DownloadSource};
+use glance_client::cache::CachedImage;
+use glance_client::{Client, DownloadOptions, DownloadSource, ImageCache};
 use serde_json::json;
 
 use crate::Failure;
@@ -10,7 +12,13 @@ use crate::args::Values;
 use crate::commands::{out, print_json};
 use crate::progress::{Bar, human};
 
-pub fn image_download(client: &Client, id: &str, o: &Values, json: bool) -> Result<(), Failure> {
+pub fn image_download(
+    client: &Client,
+    id: &str,
+    o: &Values,
+    cache_dir: Option<PathBuf>,
+    json: bool,
+) -> Result<(), Failure> {
     let path = o.one("--file").unwrap_or_default();
     let mut bar = Bar::new(o.flag("--progress"), "download", None);
     let options = DownloadOptions {
@@ -21,12 +29,24 @@ pub fn image_download(client: &Client, id: &str, o: &Values, json: bool) -> Resu
         allow_local: !o.flag("--no-local"),
         ..DownloadOptions::default()
     };
-    let report = client.download(id, path, options)?;
+    let report = match cache_dir {
+        Some(dir) => {
+            let cache = ImageCache::new(dir)?;
+            let fetched = cache.fetch(client, id, options)?;
+            cache.checkout(id, path)?;
+            match fetched.download {
+                Some(report) => report,
+                None => {
+                    bar.finish();
+                    return cached_report(path, &fetched, json);
+                }
+            }
+        }
+        None => client.download(id, path, options)?,
+    };
     bar.finish();
-    let shown_path = report
-        .path
-        .as_ref()
-        .map_or_else(|| path.to_string(), |p| p.display().to_string());
+    // The destination as given (report.path is the cache's file for a fetch).
+    let shown_path = path.to_string();
     let (source, from) = match &report.source {
         DownloadSource::Http { server } => (
             "http",
@@ -66,6 +86,24 @@ pub fn image_download(client: &Client, id: &str, o: &Values, json: bool) -> Resu
     out(&format!(
         "downloaded {} to {shown_path} {from}, {verified}{resumed}\n",
         bytes(report.bytes)
+    ))
+}
+
+/// The report of an image the host cache already held: checked out, no
+/// data moved.
+fn cached_report(path: &str, cached: &CachedImage, json: bool) -> Result<(), Failure> {
+    if json {
+        return print_json(&json!({
+            "path": path,
+            "bytes": cached.bytes,
+            "source": "cache",
+            "verified": null,
+        }));
+    }
+    out(&format!(
+        "checked out {} to {path} from the host image cache ({})\n",
+        bytes(cached.bytes),
+        cached.path.display()
     ))
 }
 

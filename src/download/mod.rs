@@ -20,7 +20,9 @@ mod http;
 mod local;
 mod location;
 mod staged;
-mod verify;
+pub(crate) mod verify;
+
+pub(crate) use staged::Staged;
 
 use std::fmt;
 use std::io::Write;
@@ -166,7 +168,7 @@ pub struct DownloadReport {
 }
 
 /// The caller's progress callback, if any.
-pub(crate) struct Progress<'a>(Option<ProgressFn<'a>>);
+pub(crate) struct Progress<'a>(pub(crate) Option<ProgressFn<'a>>);
 
 impl Progress<'_> {
     pub(crate) fn report(&mut self, done: u64, total: Option<u64>) -> ControlFlow<()> {
@@ -215,14 +217,37 @@ impl Client {
         dest: impl AsRef<Path>,
         options: DownloadOptions<'_>,
     ) -> Result<DownloadReport> {
-        let mut staged = staged::Staged::create(dest.as_ref())?;
+        let staged = staged::Staged::create(dest.as_ref())?;
         let image = self.image(id)?;
-        let checks = verify::plan(&image, options.verify_all, options.allow_md5_fallback)?;
+        self.download_staged(&image, staged, options)
+    }
+
+    /// [`Client::download`] of an image whose record the caller already
+    /// read (the host cache does, to compare it with its own).
+    pub(crate) fn download_image(
+        &self,
+        image: &Image,
+        dest: &Path,
+        options: DownloadOptions<'_>,
+    ) -> Result<DownloadReport> {
+        let staged = staged::Staged::create(dest)?;
+        self.download_staged(image, staged, options)
+    }
+
+    /// The download proper, into `staged`: the local short-circuit when it
+    /// may serve, else HTTP; then the publication.
+    fn download_staged(
+        &self,
+        image: &Image,
+        mut staged: staged::Staged,
+        options: DownloadOptions<'_>,
+    ) -> Result<DownloadReport> {
+        let checks = verify::plan(image, options.verify_all, options.allow_md5_fallback)?;
         let mut progress = Progress(options.progress);
         let mut refusals = Vec::new();
         if options.allow_local && self.config().api_version == ApiVersion::V2 {
             let mut local = Local {
-                image: &image,
+                image,
                 checks: &checks,
                 staged: &mut staged,
                 progress: &mut progress,
@@ -245,7 +270,7 @@ impl Client {
             max_resumes: options.max_resumes,
             progress: &mut progress,
         };
-        let fetched = http::fetch(self, &image, checks, &mut staged, how)?;
+        let fetched = http::fetch(self, image, checks, &mut staged, how)?;
         let path = staged.publish(options.fsync)?;
         Ok(fetched.report(Some(path), refusals))
     }

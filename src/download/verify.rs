@@ -13,6 +13,7 @@
 //!
 //! [`DownloadOptions::verify_all`]: crate::DownloadOptions::verify_all
 
+use std::io::{self, Read};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::{Scope, ScopedJoinHandle};
 
@@ -208,6 +209,25 @@ fn hex(bytes: &[u8]) -> String {
         s.push(DIGITS[usize::from(b & 15)] as char);
     }
     s
+}
+
+/// Hashes everything `reader` yields (on this thread): the byte count and
+/// the lowercase hex digest. For re-checking a file at rest.
+pub(crate) fn digest(algorithm: Algorithm, reader: &mut dyn Read) -> io::Result<(u64, String)> {
+    let mut hasher = Hasher::new(algorithm);
+    let mut buffer = vec![0; BUFFER];
+    let mut total = 0u64;
+    loop {
+        match reader.read(&mut buffer) {
+            Ok(0) => return Ok((total, hasher.finish_hex())),
+            Ok(n) => {
+                hasher.update(&buffer[..n]);
+                total += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// What travels down the chain of hashing threads.
