@@ -123,6 +123,18 @@ pub enum Error {
     },
     /// The caller's progress callback asked to stop.
     Cancelled,
+    /// The image's data is not safe to hand to a hypervisor, or is not the
+    /// format its `disk_format` claims (deep format inspection, see
+    /// [`crate::inspect`]): nothing was published, and no other server is
+    /// asked.
+    UnsafeImage {
+        /// The image.
+        image_id: String,
+        /// What the data was found to be, when known.
+        format: Option<crate::inspect::Format>,
+        /// Why it was refused.
+        reason: crate::inspect::Reason,
+    },
     /// A local file operation failed.
     Io {
         /// What was being done, naming the path.
@@ -265,6 +277,9 @@ impl fmt::Display for Error {
             Error::InvalidResponse(m) => write!(f, "invalid response: {m}"),
             Error::InvalidInput(m) => write!(f, "invalid input: {m}"),
             Error::Internal(m) => write!(f, "internal error: {m}"),
+            Error::UnsafeImage {
+                image_id, reason, ..
+            } => write!(f, "image {image_id} refused by format inspection: {reason}"),
             Error::Unsupported {
                 operation,
                 api_version,
@@ -342,6 +357,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io { source, .. } => Some(source),
+            Error::UnsafeImage { reason, .. } => Some(reason),
             Error::AllServersFailed(attempts) => attempts
                 .last()
                 .map(|(_, e)| e as &(dyn std::error::Error + 'static)),

@@ -8,7 +8,9 @@
 //! to an [`Image`] or verified bytes.
 //!
 //! ```text
-//! floor 6  download               verified, atomic, resumable downloads; the local short-circuit
+//! floor 7  cache                  the host image cache, shared by processes, built on download
+//! floor 6  download               verified, inspected, atomic, resumable downloads; the local
+//!                                 short-circuit
 //! floor 5  client                 Client: every call, sent to v1 or v2; ImageData, ImageStream
 //! floor 4  transport              servers, TLS, proxies, the one retry loop (Keystone logins too)
 //! floor 3  config, auth           Config and nova.conf; Auth and the Keystone token as state
@@ -125,7 +127,7 @@ pub use auth::Auth;
 pub use cache::ImageCache;
 pub use client::{Client, ImageData, ImageStream, Images, V1Client};
 pub use config::{ApiVersion, Config, FileSystem};
-pub use download::{DownloadOptions, DownloadReport, DownloadSource, ProgressFn};
+pub use download::{DownloadOptions, DownloadReport, DownloadSource, Inspect, ProgressFn};
 pub use error::{ApiError, Error, Result};
 /// The `http` crate (1.x), whose request and response types the [`v1`] and
 /// [`v2`] wire code builds and parses.

@@ -40,6 +40,16 @@ fn parse_logged(text: &str) -> (Config, Vec<String>) {
     (config, LOGGED.with(|l| l.take()))
 }
 
+/// What a nova.conf that sets nothing means: `Config::default()` plus the
+/// compute host's own defaults (Nova's image cache directory and age).
+fn nova_defaults() -> Config {
+    Config {
+        image_cache_dir: Some(PathBuf::from("/var/lib/nova/instances/_base")),
+        image_cache_max_age: Some(Duration::from_secs(86_400)),
+        ..Config::default()
+    }
+}
+
 fn parse(text: &str) -> Config {
     parse_logged(text).0
 }
@@ -206,7 +216,7 @@ fn the_remaining_options_map_onto_the_struct() {
 
 #[test]
 fn unset_and_empty_options_keep_the_defaults() {
-    let defaults = Config::default();
+    let defaults = nova_defaults();
     assert_eq!(parse(""), defaults);
     let text = "[glance]\nnum_retries =\ntimeout =\ncafile =\napi_servers =\napi_version =\n";
     assert_eq!(parse(text), defaults);
@@ -217,7 +227,7 @@ fn unknown_sections_and_options_are_accepted_quietly() {
     let text = "[DEFAULT]\nwhatever = $undefined ${x\n[libvirt]\nvirt_type = kvm\n\
                 [glance]\nservice_name = glance\nservice_type = image\n";
     let config = parse(text);
-    assert_eq!(config, Config::default());
+    assert_eq!(config, nova_defaults());
 }
 
 #[test]
@@ -281,7 +291,7 @@ fn a_deployed_nova_conf_parses_into_the_expected_config() {
                 mountpoint: "/srv/glance/silver".into(),
             },
         ],
-        ..Config::default()
+        ..nova_defaults()
     };
     assert_eq!(config, expected);
 }

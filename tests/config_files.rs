@@ -286,8 +286,15 @@ fn errors_from_files_name_the_file_and_line() {
 
 #[test]
 fn no_files_give_the_defaults() {
+    // Nova's defaults, for what a nova.conf reader always knows: the host
+    // image cache under /var/lib/nova, kept 24 hours.
     let none: [&Path; 0] = [];
-    assert_eq!(Config::from_files(none).unwrap(), Config::default());
+    let expected = Config {
+        image_cache_dir: Some("/var/lib/nova/instances/_base".into()),
+        image_cache_max_age: Some(std::time::Duration::from_secs(86_400)),
+        ..Config::default()
+    };
+    assert_eq!(Config::from_files(none).unwrap(), expected);
 }
 
 /// A small deterministic generator (xorshift), so failures reproduce.

@@ -146,7 +146,7 @@ impl ImageCache {
         let report = client.download_image(image, &data, options)?;
         let finish = || -> Result<Record> {
             read_only(&data)?;
-            let record = Record::new(image, report.bytes, None);
+            let record = Record::new(image, &report);
             record.write(&record_path)?;
             Ok(record)
         };

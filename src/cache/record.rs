@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::download::Staged;
+use crate::download::{DownloadReport, Staged};
 use crate::error::{Error, Result};
 use crate::image::Image;
 
@@ -40,16 +40,16 @@ pub(super) struct Record {
 
 impl Record {
     /// The record of freshly downloaded data of `image`.
-    pub(super) fn new(image: &Image, size: u64, format: Option<String>) -> Record {
+    pub(super) fn new(image: &Image, report: &DownloadReport) -> Record {
         let now = now();
         Record {
             id: image.id.clone(),
-            size,
+            size: report.bytes,
             os_hash_algo: image.os_hash_algo.clone(),
             os_hash_value: image.os_hash_value.clone(),
             checksum: image.checksum.clone(),
-            format,
-            virtual_size: None,
+            format: report.format.map(|f| f.name().to_string()),
+            virtual_size: report.virtual_size,
             fetched_at: now,
             last_used: now,
         }
@@ -173,9 +173,24 @@ mod tests {
         }
     }
 
+    fn report(bytes: u64) -> DownloadReport {
+        DownloadReport {
+            path: None,
+            bytes,
+            source: crate::download::DownloadSource::Http {
+                server: "http://glance".into(),
+            },
+            verified: vec!["sha256"],
+            resumes: 0,
+            local_refusals: Vec::new(),
+            format: Some(crate::inspect::Format::Raw),
+            virtual_size: Some(bytes),
+        }
+    }
+
     #[test]
     fn a_record_matches_its_image_and_not_a_changed_one() {
-        let record = Record::new(&image(), 3, Some("raw".into()));
+        let record = Record::new(&image(), &report(3));
         assert!(record.matches(&image()));
         let mut upper = image();
         upper.os_hash_value = Some(SHA.to_uppercase());
@@ -200,7 +215,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("i.json");
         assert_eq!(Record::read(&path, "i").unwrap(), None);
-        let record = Record::new(&image(), 3, None);
+        let record = Record::new(&image(), &report(3));
         record.write(&path).unwrap();
         assert_eq!(Record::read(&path, "i").unwrap(), Some(record.clone()));
         assert_eq!(Record::read(&path, "j").unwrap(), None, "another id");

@@ -40,7 +40,22 @@ impl Location {
         }
     }
 
+    /// The location of a default Nova itself has (`state_path`), which
+    /// may be used without a word.
+    pub(crate) fn quiet_default() -> Location {
+        Location {
+            file: None,
+            line: usize::MAX,
+        }
+    }
+
+    /// Whether no file set the value (a built-in or quiet default).
     pub(crate) fn is_builtin(&self) -> bool {
+        self.line == 0 || self.line == usize::MAX
+    }
+
+    /// Whether using the value deserves the reader's built-in warning.
+    pub(crate) fn warns_when_used(&self) -> bool {
         self.line == 0
     }
 
@@ -48,7 +63,7 @@ impl Location {
     pub(crate) fn error(&self, message: impl Into<String>) -> Error {
         Error::Config {
             file: self.file.as_deref().map(Path::to_path_buf),
-            line: (self.line > 0).then_some(self.line),
+            line: (!self.is_builtin()).then_some(self.line),
             message: message.into(),
         }
     }
@@ -57,7 +72,7 @@ impl Location {
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.file, self.line) {
-            (_, 0) => f.write_str("default"),
+            (_, 0 | usize::MAX) => f.write_str("default"),
             (Some(file), line) => write!(f, "{}:{line}", file.display()),
             (None, line) => write!(f, "line {line}"),
         }
@@ -211,8 +226,19 @@ impl Ini {
         self.raw(section, key).is_some_and(|e| !e.at.is_builtin())
     }
 
-    /// Sets a built-in default for `[section] key` unless a file set it.
+    /// Sets a built-in default for `[section] key` unless a file set it;
+    /// using it makes the reader warn once.
     pub(crate) fn set_builtin(&mut self, section: &str, key: &str, value: &str) {
+        self.set_default(section, key, value, Location::builtin());
+    }
+
+    /// Sets a default Nova has for `[section] key` unless a file set it,
+    /// used without a warning (`$state_path`).
+    pub(crate) fn set_quiet_default(&mut self, section: &str, key: &str, value: &str) {
+        self.set_default(section, key, value, Location::quiet_default());
+    }
+
+    fn set_default(&mut self, section: &str, key: &str, value: &str, at: Location) {
         let section = self
             .sections
             .entry(section.to_string())
@@ -225,7 +251,7 @@ impl Ini {
             .entry(key.to_string())
             .or_insert_with(|| Entry {
                 raw: value.to_string(),
-                at: Location::builtin(),
+                at,
             });
     }
 }

@@ -44,7 +44,7 @@ impl Ini {
         let text = x.expand(section, &origin, entry, 0)?;
         Ok(Some(Expanded {
             text,
-            used_builtin: x.used_builtin || entry.at.is_builtin(),
+            used_builtin: x.used_builtin || entry.at.warns_when_used(),
         }))
     }
 
@@ -270,7 +270,7 @@ impl<'a> Expander<'a> {
                 format!("interpolation nested deeper than {MAX_DEPTH} levels"),
             ));
         }
-        if entry.at.is_builtin() {
+        if entry.at.warns_when_used() {
             self.used_builtin = true;
         }
         let ref_label = label(ref_section, ref_key);

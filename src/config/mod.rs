@@ -5,6 +5,7 @@
 //! [`Config::from_file`], [`Config::from_files`] or [`Config::from_ini_str`]
 //! (the rules are in [`Config`]'s documentation).
 
+mod compute;
 mod ini;
 mod interp;
 mod nova;
@@ -159,6 +160,25 @@ pub struct Config {
     /// Whether image signatures should be verified (parsed and reported; this
     /// crate does not check signatures).
     pub verify_glance_signatures: bool,
+    /// Turns off the deep format inspection of downloads (nova.conf
+    /// `[workarounds] disable_deep_image_inspection`; default `false`: every
+    /// download is inspected and refused when unsafe, see
+    /// [`DownloadOptions::inspect`](crate::DownloadOptions::inspect)).
+    pub disable_deep_image_inspection: bool,
+    /// The VMDK `createType`s a download may have (nova.conf `[compute]
+    /// vmdk_allowed_types`; default `streamOptimized`, `monolithicSparse`).
+    pub vmdk_allowed_types: Vec<String>,
+    /// The host image cache directory, [`ImageCache`](crate::ImageCache):
+    /// nova.conf `[DEFAULT] instances_path` (default `$state_path/instances`,
+    /// `state_path` default `/var/lib/nova`) joined with `[image_cache]
+    /// subdirectory_name` (default `_base`). Always set when read from
+    /// nova.conf; `None` for a config built in code.
+    pub image_cache_dir: Option<PathBuf>,
+    /// How long an unused host cache entry is kept (nova.conf `[image_cache]
+    /// remove_unused_original_minimum_age_seconds`, default 86400; `None`
+    /// when `remove_unused_base_images = False`, and for a config built in
+    /// code).
+    pub image_cache_max_age: Option<Duration>,
     /// Deprecation and other warnings produced while reading configuration
     /// files; empty for a config built in code.
     pub warnings: Vec<String>,
@@ -188,6 +208,10 @@ impl Default for Config {
             allowed_direct_url_schemes: Vec::new(),
             filesystems: Vec::new(),
             verify_glance_signatures: false,
+            disable_deep_image_inspection: false,
+            vmdk_allowed_types: crate::inspect::Policy::default().vmdk_allowed_types,
+            image_cache_dir: None,
+            image_cache_max_age: None,
             warnings: Vec::new(),
         }
     }

@@ -20,6 +20,7 @@ const MY_IP_WARNING: &str = "[DEFAULT] my_ip is not set, so $my_ip is 127.0.0.1 
 /// Builds a [`Config`] from parsed (and merged) files.
 pub(crate) fn config_from_ini(mut ini: Ini) -> Result<Config> {
     ini.set_builtin("DEFAULT", "my_ip", FALLBACK_MY_IP);
+    super::compute::set_defaults(&mut ini);
     let mut r = Reader::new(&ini, MY_IP_WARNING.to_string());
     let mut config = Config::default();
     servers(&mut r, &mut config)?;
@@ -40,6 +41,8 @@ pub(crate) fn config_from_ini(mut ini: Ini) -> Result<Config> {
     api_version(&mut r, &mut config)?;
     keystone(&mut r, &mut config)?;
     filesystems(&mut r, &mut config)?;
+    super::compute::image_safety(&mut r, &mut config)?;
+    super::compute::image_cache(&mut r, &mut config)?;
     config.warnings = r.finish();
     Ok(config)
 }
@@ -174,7 +177,7 @@ fn retries_and_timeout(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
 
 /// The value of a renamed option: the new name when set, else the old one
 /// (second of the pair `true`). Warns when both are set.
-fn renamed(
+pub(super) fn renamed(
     r: &mut Reader<'_>,
     (new_section, new_key): (&str, &str),
     (old_section, old_key): (&str, &str),
@@ -195,7 +198,7 @@ fn renamed(
 }
 
 /// The warning for an old option that is used: the line to write instead.
-fn deprecated(r: &mut Reader<'_>, old: &Value, new_section: &str, line: &str) {
+pub(super) fn deprecated(r: &mut Reader<'_>, old: &Value, new_section: &str, line: &str) {
     let message = format!(
         "{} is deprecated: write \"{}\" in [{new_section}]",
         old.label(),

@@ -19,8 +19,9 @@ use std::io::{self, Read, Write};
 use std::ops::ControlFlow;
 
 use super::Progress;
+use super::inspecting::InspectPlan;
 use super::staged::Staged;
-use super::verify::{self, Check, Pipe};
+use super::verify::{self, Check, Pipe, Verified};
 use crate::client::{Client, ImageStream};
 use crate::error::{Error, Result};
 use crate::image::Image;
@@ -65,7 +66,7 @@ impl Sink for Writer<'_> {
 /// What the HTTP path did.
 pub(super) struct Fetched {
     pub(super) bytes: u64,
-    pub(super) verified: Vec<&'static str>,
+    pub(super) verified: Verified,
     pub(super) server: String,
     pub(super) resumes: u32,
 }
@@ -73,6 +74,8 @@ pub(super) struct Fetched {
 /// Limits and switches of one fetch.
 pub(super) struct Fetch<'o, 'p> {
     pub(super) require_checksum: bool,
+    /// The format inspection, when it is on.
+    pub(super) inspect: Option<&'o InspectPlan>,
     pub(super) max_resumes: u32,
     pub(super) progress: &'o mut Progress<'p>,
 }
@@ -105,7 +108,7 @@ pub(super) fn fetch(
         how.max_resumes,
     )?;
     std::thread::scope(|scope| {
-        let mut pipe = Pipe::start(scope, &checks);
+        let mut pipe = Pipe::start(scope, &checks, how.inspect);
         let mut transfer = Transfer {
             client,
             sink,

@@ -26,8 +26,9 @@ use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use super::Progress;
+use super::inspecting::InspectPlan;
 use super::staged::Staged;
-use super::verify::{BUFFER, Check, Pipe};
+use super::verify::{BUFFER, Check, Pipe, Verified};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::image::{Image, Location};
@@ -202,18 +203,19 @@ fn open_checked(path: &Path, checked: &fs::Metadata) -> Result<(File, fs::Metada
     Ok((file, meta))
 }
 
-/// Copies a candidate into the temporary file and verifies it. Returns the
-/// bytes copied and the algorithms verified; on any failure the caller
-/// empties the temporary file and goes on.
+/// Copies a candidate into the temporary file, verifies and inspects it.
+/// Returns the bytes copied and what was verified; on a failure other than
+/// a cancel or an inspection's refusal, the caller empties the temporary
+/// file and goes on.
 pub(super) fn copy(
     candidate: &mut Candidate,
     staged: &mut Staged,
-    checks: &[Check],
+    (checks, inspect): (&[Check], Option<&InspectPlan>),
     progress: &mut Progress<'_>,
     total: Option<u64>,
-) -> Result<(u64, Vec<&'static str>)> {
+) -> Result<(u64, Verified)> {
     std::thread::scope(|scope| {
-        let mut pipe = Pipe::start(scope, checks);
+        let mut pipe = Pipe::start(scope, checks, inspect);
         let mut done = 0u64;
         loop {
             let copied = io::copy(&mut (&candidate.file).take(CHUNK), &mut &*staged.file())
@@ -298,7 +300,7 @@ mod tests {
             let result = copy(
                 &mut candidate_for(&source),
                 &mut staged,
-                &[],
+                (&[], None),
                 &mut progress,
                 Some(size),
             );

@@ -17,11 +17,13 @@
 //!    file and leaves an existing destination untouched.
 
 mod http;
+mod inspecting;
 mod local;
 mod location;
 mod staged;
 pub(crate) mod verify;
 
+pub use inspecting::Inspect;
 pub(crate) use staged::Staged;
 
 use std::fmt;
@@ -33,6 +35,7 @@ use crate::client::Client;
 use crate::config::{ApiVersion, Config};
 use crate::error::{Error, Result};
 use crate::image::Image;
+use inspecting::InspectPlan;
 
 /// A progress callback: called with the bytes done and the total, when
 /// known; returning `ControlFlow::Break(())` stops the transfer with
@@ -42,7 +45,8 @@ pub type ProgressFn<'a> = Box<dyn FnMut(u64, Option<u64>) -> ControlFlow<()> + '
 /// How a download behaves. `Default` is what most callers want: fsync,
 /// local copies allowed (when the configuration maps a file store and the
 /// image has a checksum), images without a checksum accepted over HTTP as
-/// unverified, up to 5 resumes.
+/// unverified, up to 5 resumes, deep format inspection as the configuration
+/// says (on unless Nova's `disable_deep_image_inspection`).
 ///
 /// ```
 /// use std::ops::ControlFlow;
@@ -100,6 +104,14 @@ pub struct DownloadOptions<'a> {
     /// (a `206` with an unparsable or misplaced `Content-Range`); the next
     /// attempt goes to the next server.
     pub max_resumes: u32,
+    /// Deep format inspection of the data, on the buffers the hashes see
+    /// (default [`Inspect::AsConfigured`]: on, unless
+    /// [`Config::disable_deep_image_inspection`]). An image that is unsafe
+    /// (a qcow2 backing or data file, a VMDK reaching other files, ...) or
+    /// not the format its `disk_format` claims fails with
+    /// [`Error::UnsafeImage`](crate::Error::UnsafeImage), as soon as that is
+    /// certain, and nothing is published; see [`crate::inspect`].
+    pub inspect: Inspect,
 }
 
 impl Default for DownloadOptions<'_> {
@@ -112,6 +124,7 @@ impl Default for DownloadOptions<'_> {
             allow_md5_fallback: false,
             verify_all: false,
             max_resumes: 5,
+            inspect: Inspect::default(),
         }
     }
 }
@@ -126,6 +139,7 @@ impl fmt::Debug for DownloadOptions<'_> {
             .field("allow_md5_fallback", &self.allow_md5_fallback)
             .field("verify_all", &self.verify_all)
             .field("max_resumes", &self.max_resumes)
+            .field("inspect", &self.inspect)
             .finish()
     }
 }
@@ -165,6 +179,12 @@ pub struct DownloadReport {
     /// Why each local location that was considered was not used (also
     /// logged at `info`); empty when none was tried or the first one served.
     pub local_refusals: Vec<String>,
+    /// The format the data was found to be (Glance's spelling: `raw`,
+    /// `qcow2`, ...; a GPT disk is `gpt`); `None` when inspection was off.
+    pub format: Option<crate::inspect::Format>,
+    /// The virtual disk size the format declares (the data size for raw);
+    /// `None` when inspection was off or the format does not say.
+    pub virtual_size: Option<u64>,
 }
 
 /// The caller's progress callback, if any.
@@ -243,30 +263,36 @@ impl Client {
         options: DownloadOptions<'_>,
     ) -> Result<DownloadReport> {
         let checks = verify::plan(image, options.verify_all, options.allow_md5_fallback)?;
+        let inspect = InspectPlan::new(image, &options.inspect, self.config());
         let mut progress = Progress(options.progress);
         let mut refusals = Vec::new();
         if options.allow_local && self.config().api_version == ApiVersion::V2 {
             let mut local = Local {
                 image,
                 checks: &checks,
+                inspect: inspect.as_ref(),
                 staged: &mut staged,
                 progress: &mut progress,
                 refusals: &mut refusals,
             };
             if let Some((bytes, verified, source)) = local.copy(self.config())? {
                 let path = staged.publish(options.fsync)?;
-                return Ok(DownloadReport {
+                let report = DownloadReport {
                     path: Some(path),
                     bytes,
                     source: DownloadSource::Local { path: source },
-                    verified,
+                    verified: Vec::new(),
                     resumes: 0,
                     local_refusals: refusals,
-                });
+                    format: None,
+                    virtual_size: None,
+                };
+                return Ok(report.with(verified));
             }
         }
         let how = http::Fetch {
             require_checksum: options.require_checksum,
+            inspect: inspect.as_ref(),
             max_resumes: options.max_resumes,
             progress: &mut progress,
         };
@@ -291,9 +317,11 @@ impl Client {
     ) -> Result<DownloadReport> {
         let image = self.image(id)?;
         let checks = verify::plan(&image, options.verify_all, options.allow_md5_fallback)?;
+        let inspect = InspectPlan::new(&image, &options.inspect, self.config());
         let mut progress = Progress(options.progress);
         let how = http::Fetch {
             require_checksum: options.require_checksum,
+            inspect: inspect.as_ref(),
             max_resumes: options.max_resumes,
             progress: &mut progress,
         };
@@ -307,6 +335,7 @@ impl Client {
 struct Local<'a, 'p> {
     image: &'a Image,
     checks: &'a [verify::Check],
+    inspect: Option<&'a InspectPlan>,
     staged: &'a mut staged::Staged,
     progress: &'a mut Progress<'p>,
     /// Why each location considered was not used (also logged).
@@ -317,7 +346,7 @@ impl Local<'_, '_> {
     /// The bytes copied, the algorithms verified and the file read, from
     /// the first location that serves; `None` (the reasons in `refusals`,
     /// the temporary file empty) when none does.
-    fn copy(&mut self, config: &Config) -> Result<Option<(u64, Vec<&'static str>, PathBuf)>> {
+    fn copy(&mut self, config: &Config) -> Result<Option<(u64, verify::Verified, PathBuf)>> {
         let id = self.image.id.as_str();
         let locations = local::locations(self.image, config);
         if !locations.is_empty() && self.checks.is_empty() {
@@ -344,7 +373,7 @@ impl Local<'_, '_> {
             match local::copy(
                 &mut candidate,
                 self.staged,
-                self.checks,
+                (self.checks, self.inspect),
                 self.progress,
                 total,
             ) {
@@ -353,7 +382,10 @@ impl Local<'_, '_> {
                     log::debug!("image {id}: copied from {} ({bytes} bytes)", path.display());
                     return Ok(Some((bytes, verified, path)));
                 }
-                Err(Error::Cancelled) => return Err(Error::Cancelled),
+                // The caller's wish, and a verdict on the image itself
+                // (the file is the image's: its store, path and size
+                // matched), which HTTP would only repeat.
+                Err(e @ (Error::Cancelled | Error::UnsafeImage { .. })) => return Err(e),
                 Err(e) => {
                     let why = format!("{}: {e}", candidate.path.display());
                     log::warn!("image {id}: local copy failed, using HTTP: {why}");
@@ -369,15 +401,30 @@ impl Local<'_, '_> {
 impl http::Fetched {
     /// The report of a download that came over HTTP.
     fn report(self, path: Option<PathBuf>, local_refusals: Vec<String>) -> DownloadReport {
-        DownloadReport {
+        let report = DownloadReport {
             path,
             bytes: self.bytes,
             source: DownloadSource::Http {
                 server: self.server,
             },
-            verified: self.verified,
+            verified: Vec::new(),
             resumes: self.resumes,
             local_refusals,
+            format: None,
+            virtual_size: None,
+        };
+        report.with(self.verified)
+    }
+}
+
+impl DownloadReport {
+    /// The report with what the pass over the data established.
+    fn with(mut self, verified: verify::Verified) -> DownloadReport {
+        self.verified = verified.algorithms;
+        if let Some(inspection) = verified.inspection {
+            self.format = Some(inspection.format);
+            self.virtual_size = inspection.virtual_size;
         }
+        self
     }
 }

@@ -20,8 +20,10 @@ use std::thread::{Scope, ScopedJoinHandle};
 use md5::Md5;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
+use super::inspecting::{InspectPlan, Inspecting};
 use crate::error::{Error, Result};
 use crate::image::Image;
+use crate::inspect::Inspection;
 
 /// Size of one buffer: large enough that channel traffic is noise (one
 /// hand-over per 128 KiB), small enough to stay in L2 between the write and
@@ -248,13 +250,26 @@ pub(crate) struct Pipe<'scope> {
     spare: Vec<Vec<u8>>,
     allocated: usize,
     stages: Vec<(Check, ScopedJoinHandle<'scope, String>)>,
+    /// The format inspection of the data, when it is on.
+    inspecting: Option<Inspecting>,
+}
+
+/// What a pass over the data established.
+#[derive(Debug)]
+pub(crate) struct Verified {
+    /// The algorithms verified, strongest first.
+    pub(crate) algorithms: Vec<&'static str>,
+    /// The format inspection, when it was on (and passed).
+    pub(crate) inspection: Option<Inspection>,
 }
 
 impl<'scope> Pipe<'scope> {
-    /// Starts one hashing thread per check, in `scope`.
+    /// Starts one hashing thread per check, in `scope`, and the format
+    /// inspection when `inspect` says so.
     pub(crate) fn start<'env>(
         scope: &'scope Scope<'scope, 'env>,
         checks: &[Check],
+        inspect: Option<&InspectPlan>,
     ) -> Pipe<'scope> {
         let (free_tx, free) = sync_channel::<Vec<u8>>(POOL);
         let mut stages = Vec::new();
@@ -276,6 +291,7 @@ impl<'scope> Pipe<'scope> {
             spare: Vec::new(),
             allocated: 0,
             stages,
+            inspecting: inspect.map(Inspecting::new),
         }
     }
 
@@ -302,6 +318,9 @@ impl<'scope> Pipe<'scope> {
     /// [`Pipe::reset`] marks a start over: the one place to add another
     /// consumer of the data.
     pub(crate) fn hash(&mut self, buffer: Vec<u8>, len: usize) -> Result<()> {
+        if let Some(inspecting) = &mut self.inspecting {
+            inspecting.feed(&buffer[..len.min(buffer.len())])?;
+        }
         match &self.first {
             Some(tx) if len > 0 => tx
                 .send(Msg::Data(buffer, len))
@@ -315,15 +334,30 @@ impl<'scope> Pipe<'scope> {
 
     /// Forgets what was hashed: the data starts again from byte 0.
     pub(crate) fn reset(&mut self) -> Result<()> {
+        if let Some(inspecting) = &mut self.inspecting {
+            inspecting.reset();
+        }
         match &self.first {
             Some(tx) => tx.send(Msg::Reset).map_err(|_| hash_thread_gone()),
             None => Ok(()),
         }
     }
 
+    /// Waits for the hashes and compares them, then gives the inspection's
+    /// verdict: a checksum mismatch first (the data is not the image), then
+    /// an unsafe image.
+    pub(crate) fn finish(mut self) -> Result<Verified> {
+        let algorithms = self.compare()?;
+        let inspection = self.inspecting.take().map(Inspecting::finish).transpose()?;
+        Ok(Verified {
+            algorithms,
+            inspection,
+        })
+    }
+
     /// Waits for the hashes and compares them. Returns the algorithms
     /// verified, strongest first.
-    pub(crate) fn finish(mut self) -> Result<Vec<&'static str>> {
+    fn compare(&mut self) -> Result<Vec<&'static str>> {
         drop(self.first.take());
         let mut verified = Vec::new();
         let mut mismatch = None;
@@ -471,7 +505,7 @@ mod tests {
         reset_after: Option<usize>,
     ) -> Result<Vec<&'static str>> {
         std::thread::scope(|s| {
-            let mut pipe = Pipe::start(s, checks);
+            let mut pipe = Pipe::start(s, checks, None);
             for (i, chunk) in chunks.iter().enumerate() {
                 let mut b = pipe.buffer()?;
                 b[..chunk.len()].copy_from_slice(chunk);
@@ -480,7 +514,7 @@ mod tests {
                     pipe.reset()?;
                 }
             }
-            pipe.finish()
+            pipe.finish().map(|v| v.algorithms)
         })
     }
 

@@ -143,6 +143,22 @@ impl fmt::Display for Reason {
 
 impl std::error::Error for Reason {}
 
+impl Reason {
+    /// The format the data was found to be, when the reason tells.
+    pub fn detected(&self) -> Option<Format> {
+        match self {
+            Reason::Mismatch { detected, .. } => Some(*detected),
+            Reason::Ambiguous { formats } => formats.first().copied(),
+            Reason::UnsupportedFormat { format }
+            | Reason::BackingFile { format, .. }
+            | Reason::Malformed { format, .. } => Some(*format),
+            Reason::DataFile { .. } | Reason::UnknownFeatures { .. } => Some(Format::Qcow2),
+            Reason::VmdkCreateType { .. } | Reason::VmdkExtent { .. } => Some(Format::Vmdk),
+            Reason::UnsupportedDiskFormat { .. } => None,
+        }
+    }
+}
+
 /// The formats a claimed `disk_format` accepts, or `None` when this
 /// inspector cannot check it. Nova (`nova/virt/images.py`,
 /// `do_image_deep_inspection`) accepts the detected format equal to the

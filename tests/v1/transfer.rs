@@ -158,6 +158,9 @@ fn meta_for(data: &[u8]) -> Vec<(&'static str, String)> {
         .map(|(k, v)| match *k {
             "X-Image-Meta-Checksum" => (*k, sum.clone()),
             "X-Image-Meta-Size" => (*k, data.len().to_string()),
+            // The bytes served are plain data: a raw image (a qcow2 claim
+            // would be refused by the format inspection).
+            "X-Image-Meta-Disk_format" => (*k, "raw".to_string()),
             _ => (*k, v.to_string()),
         })
         .collect()
@@ -228,6 +231,44 @@ fn a_corrupt_v1_download_is_refused_and_leaves_no_file() {
             }
         ),
         "{err:?}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_v1_image_whose_bytes_are_not_its_disk_format_is_refused() {
+    // The same format inspection as v2: plain bytes under a qcow2 claim.
+    static DATA: &[u8] = b"plain bytes, not a qcow2 image";
+    let meta: Vec<(&str, String)> = meta_for(DATA)
+        .into_iter()
+        .map(|(k, v)| match k {
+            "X-Image-Meta-Disk_format" => (k, "qcow2".to_string()),
+            _ => (k, v),
+        })
+        .collect();
+    let borrowed: Vec<(&str, &str)> = meta.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let wire = Wire::new(vec![
+        Box::new(head_answer(&borrowed)),
+        Box::new(data_answer(DATA, &meta)),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let err = wire
+        .client()
+        .download(ID, dir.path().join("image"), DownloadOptions::default())
+        .unwrap_err();
+    match &err {
+        Error::UnsafeImage {
+            image_id, format, ..
+        } => {
+            assert_eq!(image_id, ID);
+            assert_eq!(format.map(|f| f.name()), Some("raw"));
+        }
+        other => panic!("expected UnsafeImage, got {other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("detected raw but the image says qcow2"),
+        "{err}"
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
