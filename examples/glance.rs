@@ -24,6 +24,8 @@ mod cache;
 mod commands;
 #[path = "glance/download.rs"]
 mod download;
+#[path = "glance/inspect.rs"]
+mod inspect;
 #[path = "glance/progress.rs"]
 mod progress;
 #[path = "glance/redact.rs"]
@@ -179,24 +181,35 @@ fn run(argv: &[String]) -> Result<(), Failure> {
         Client::new(settings.config)?;
         return Ok(());
     }
-    // The host cache's own upkeep needs no server.
-    let configured_cache = None;
-    match spec.name {
-        "host-cache-list" => return cache::list(cache::dir(&inv.options, configured_cache)?, json),
-        "host-cache-clean" => {
-            let dir = cache::dir(&inv.options, configured_cache)?;
-            return cache::clean(dir, &inv.options, None, json);
-        }
-        "host-cache-verify" => {
-            return cache::verify(cache::dir(&inv.options, configured_cache)?, json);
-        }
-        _ => {}
+    if let Some(done) = without_server(spec.name, &inv, &settings.config, json) {
+        return done;
     }
     if lacks_a_server(&settings.config) {
         return Err(no_server());
     }
     let client = Client::new(settings.config)?;
     commands::run(&client, &inv, json)
+}
+
+/// The commands that need no image API: the host cache's upkeep and
+/// `image-inspect`; `None` for the others.
+fn without_server(
+    name: &str,
+    inv: &args::Invocation,
+    config: &glance_client::Config,
+    json: bool,
+) -> Option<Result<(), Failure>> {
+    let o = &inv.options;
+    let dir = || cache::dir(o, config.image_cache_dir.as_ref());
+    Some(match name {
+        "host-cache-list" => dir().and_then(|d| cache::list(d, json)),
+        "host-cache-clean" => {
+            dir().and_then(|d| cache::clean(d, o, config.image_cache_max_age, json))
+        }
+        "host-cache-verify" => dir().and_then(|d| cache::verify(d, json)),
+        "image-inspect" => inspect::image_inspect(&inv.positionals[0], o, config, json),
+        _ => return None,
+    })
 }
 
 /// No server configured, and no Keystone login whose catalog could name one.

@@ -127,7 +127,10 @@ pub use auth::Auth;
 pub use cache::ImageCache;
 pub use client::{Client, ImageData, ImageStream, Images, V1Client};
 pub use config::{ApiVersion, Config, FileSystem};
-pub use download::{DownloadOptions, DownloadReport, DownloadSource, Inspect, ProgressFn};
+pub use download::{
+    DownloadOptions, DownloadReport, DownloadSource, FileInspection, Inspect, ProgressFn,
+    inspect_file,
+};
 pub use error::{ApiError, Error, Result};
 /// The `http` crate (1.x), whose request and response types the [`v1`] and
 /// [`v2`] wire code builds and parses.

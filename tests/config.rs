@@ -385,3 +385,84 @@ fn an_incomplete_login_is_an_error_at_the_auth_type_line_without_secrets() {
     );
     assert!(!format!("{err} {err:?}").contains("s3cr3t"), "{err:?}");
 }
+
+#[test]
+fn deep_inspection_options_are_read_and_turning_it_off_is_said_aloud() {
+    let (config, logged) = parse_logged(
+        "[workarounds]\ndisable_deep_image_inspection = True\n\
+         [compute]\nvmdk_allowed_types = streamOptimized\n",
+    );
+    assert!(config.disable_deep_image_inspection);
+    assert_eq!(config.vmdk_allowed_types, ["streamOptimized"]);
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert!(
+        logged[0].contains("line 2") && logged[0].contains("not inspected"),
+        "{logged:?}"
+    );
+    let defaults = parse("");
+    assert!(!defaults.disable_deep_image_inspection);
+    assert_eq!(
+        defaults.vmdk_allowed_types,
+        ["streamOptimized", "monolithicSparse"]
+    );
+    assert_eq!(
+        parse("[compute]\nvmdk_allowed_types =\n").vmdk_allowed_types,
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn the_host_image_cache_is_nova_s_base_directory() {
+    let config = parse("[DEFAULT]\nstate_path = /srv/nova\n");
+    assert_eq!(
+        config.image_cache_dir,
+        Some(PathBuf::from("/srv/nova/instances/_base"))
+    );
+    // $state_path resolves to Nova's default without a word.
+    let (config, logged) = parse_logged(
+        "[DEFAULT]\ninstances_path = $state_path/vms\n\
+         [image_cache]\nsubdirectory_name = cache\n\
+         remove_unused_original_minimum_age_seconds = 3600\n",
+    );
+    assert!(logged.is_empty(), "{logged:?}");
+    assert_eq!(
+        config.image_cache_dir,
+        Some(PathBuf::from("/var/lib/nova/vms/cache"))
+    );
+    assert_eq!(config.image_cache_max_age, Some(Duration::from_secs(3600)));
+    let config = parse("[image_cache]\nremove_unused_base_images = false\n");
+    assert_eq!(
+        config.image_cache_max_age, None,
+        "Nova never removes them then"
+    );
+}
+
+#[test]
+fn the_image_cache_s_old_default_section_names_still_work_with_warnings() {
+    let (config, logged) = parse_logged(
+        "[DEFAULT]\nimage_cache_subdirectory_name = old_base\n\
+         remove_unused_original_minimum_age_seconds = 60\n",
+    );
+    assert_eq!(
+        config.image_cache_dir,
+        Some(PathBuf::from("/var/lib/nova/instances/old_base"))
+    );
+    assert_eq!(config.image_cache_max_age, Some(Duration::from_secs(60)));
+    assert_eq!(logged.len(), 2, "{logged:?}");
+    assert!(
+        logged[0].contains("subdirectory_name = old_base") && logged[0].contains("[image_cache]")
+    );
+    assert!(logged[1].contains("remove_unused_original_minimum_age_seconds = 60"));
+}
+
+#[test]
+fn a_negative_cache_age_is_an_error_naming_the_option_and_line() {
+    let e =
+        Config::from_ini_str("[image_cache]\n\nremove_unused_original_minimum_age_seconds = -5\n")
+            .unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("line 3") && text.contains("remove_unused_original_minimum_age_seconds"),
+        "{text}"
+    );
+}

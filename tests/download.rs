@@ -7,5 +7,9 @@
 mod harness;
 #[path = "download/http.rs"]
 mod http;
+#[path = "inspect/images.rs"]
+mod images;
+#[path = "download/inspection.rs"]
+mod inspection;
 #[path = "download/local.rs"]
 mod local;

@@ -404,3 +404,27 @@ fn gpt_disk_is_accepted_as_raw_or_gpt() {
         assert_eq!(qemu_img_info(&path, None), ("raw".into(), 1 << 20));
     }
 }
+
+#[test]
+fn inspect_file_reads_a_file_and_gives_its_verdict() {
+    if !have_qemu_img() {
+        return;
+    }
+    let dir = tempdir();
+    let path = qemu_img_create(dir.path(), "x.qcow2", "qcow2", &[], Some("1M"));
+    let policy = Policy::default();
+    let found = glance_client::inspect_file(&path, Some("qcow2"), &policy).unwrap();
+    assert!(found.is_safe());
+    assert_eq!(found.inspection.format, Format::Qcow2);
+    assert_eq!(found.inspection.virtual_size, Some(1 << 20));
+    let found = glance_client::inspect_file(&path, Some("raw"), &policy).unwrap();
+    assert_eq!(
+        found.verdict,
+        Err(Reason::Mismatch {
+            detected: Format::Qcow2,
+            claimed: "raw".into()
+        })
+    );
+    let missing = glance_client::inspect_file(dir.path().join("none"), None, &policy).unwrap_err();
+    assert!(missing.to_string().contains("none"), "{missing}");
+}

@@ -283,7 +283,22 @@ pub const COMMANDS: &[Spec] = &[
                 "DIR",
                 "fetch through this host image cache and check the image out to --file",
             ),
+            flag(
+                "--no-inspect",
+                "do not inspect the image's format (nothing then refuses an unsafe or mislabelled image)",
+            ),
         ],
+    },
+    Spec {
+        name: "image-inspect",
+        summary: "inspect a local image file's format (exit 1 when it is not safe)",
+        positionals: &["FILE"],
+        variadic: false,
+        options: &[value(
+            "--disk-format",
+            "FORMAT",
+            "the format the file must be (raw, qcow2, vmdk, vhd, vhdx, vdi, iso, ...)",
+        )],
     },
     Spec {
         name: "image-delete",

@@ -52,7 +52,7 @@ pub fn run(client: &Client, inv: &Invocation, json: bool) -> Result<(), Failure>
         "member-update" => print_member(&client.update_member(&p[0], &p[1], &p[2])?, json),
         "member-delete" => Ok(client.remove_member(&p[0], &p[1])?),
         "host-cache-fetch" => {
-            let dir = crate::cache::dir(o, None)?;
+            let dir = crate::cache::dir(o, client.config().image_cache_dir.as_ref())?;
             crate::cache::fetch(client, dir, p, o, json)
         }
         other => Err(Failure::Usage(format!("{other} cannot run here"))),

@@ -4,7 +4,7 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use glance_client::cache::CachedImage;
-use glance_client::{Client, DownloadOptions, DownloadSource, ImageCache};
+use glance_client::{Client, DownloadOptions, DownloadSource, ImageCache, Inspect};
 use serde_json::json;
 
 use crate::Failure;
@@ -27,6 +27,11 @@ pub fn image_download(
             ControlFlow::Continue(())
         })),
         allow_local: !o.flag("--no-local"),
+        inspect: if o.flag("--no-inspect") {
+            Inspect::Off
+        } else {
+            Inspect::AsConfigured
+        },
         ..DownloadOptions::default()
     };
     let report = match cache_dir {
@@ -72,6 +77,8 @@ pub fn image_download(
             "bytes": report.bytes,
             "source": source,
             "verified": report.verified.first(),
+            "format": report.format.map(|f| f.name()),
+            "virtual_size": report.virtual_size,
         }));
     }
     let verified = match report.verified.as_slice() {
@@ -83,8 +90,12 @@ pub fn image_download(
         1 => ", resumed once".to_string(),
         n => format!(", resumed {n} times"),
     };
+    let format = match report.format {
+        Some(format) => format!(", {format}"),
+        None => ", format not inspected".to_string(),
+    };
     out(&format!(
-        "downloaded {} to {shown_path} {from}, {verified}{resumed}\n",
+        "downloaded {} to {shown_path} {from}, {verified}{format}{resumed}\n",
         bytes(report.bytes)
     ))
 }
@@ -98,6 +109,8 @@ fn cached_report(path: &str, cached: &CachedImage, json: bool) -> Result<(), Fai
             "bytes": cached.bytes,
             "source": "cache",
             "verified": null,
+            "format": cached.format,
+            "virtual_size": cached.virtual_size,
         }));
     }
     out(&format!(

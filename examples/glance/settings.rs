@@ -208,6 +208,10 @@ pub fn to_json(settings: &Settings) -> Value {
             "mountpoint": f.mountpoint.display().to_string(),
         })).collect::<Vec<_>>(),
         "verify_glance_signatures": c.verify_glance_signatures,
+        "disable_deep_image_inspection": c.disable_deep_image_inspection,
+        "vmdk_allowed_types": c.vmdk_allowed_types,
+        "image_cache_dir": path(&c.image_cache_dir),
+        "image_cache_max_age": c.image_cache_max_age.map(|d| d.as_secs()),
         "warnings": redact::all(&c.warnings),
     });
     if let Value::Object(fields) = &mut value {

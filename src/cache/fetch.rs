@@ -125,6 +125,7 @@ impl ImageCache {
             bytes: size,
             status: CacheStatus::Existing,
             format: record.format,
+            virtual_size: record.virtual_size,
             download: None,
         }))
     }
@@ -165,6 +166,7 @@ impl ImageCache {
             bytes: report.bytes,
             status: CacheStatus::Fetched,
             format: record.format,
+            virtual_size: record.virtual_size,
             download: Some(report),
         })
     }

@@ -137,6 +137,8 @@ pub struct CachedImage {
     pub status: CacheStatus,
     /// The detected disk format, when the download inspected it.
     pub format: Option<String>,
+    /// The virtual disk size the format declares, when inspected.
+    pub virtual_size: Option<u64>,
     /// What the download did, when this call downloaded.
     pub download: Option<DownloadReport>,
 }

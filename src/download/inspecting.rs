@@ -103,3 +103,61 @@ impl Inspecting {
         }
     }
 }
+
+/// What [`inspect_file`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FileInspection {
+    /// The format, virtual size and the facts behind the verdict.
+    pub inspection: Inspection,
+    /// Whether the file is safe to hand to qemu as the claimed format:
+    /// `Ok`, or why not.
+    pub verdict: std::result::Result<(), Reason>,
+}
+
+impl FileInspection {
+    /// Whether the verdict is `Ok`.
+    pub fn is_safe(&self) -> bool {
+        self.verdict.is_ok()
+    }
+}
+
+/// Inspects a local file the way downloads are inspected: what format it
+/// is, its virtual size, and whether it is safe to use as `claimed` (a
+/// Glance `disk_format`, or `None` for the format-independent rules only)
+/// under `policy`. The whole file is read once, sequentially.
+///
+/// ```no_run
+/// use glance_client::inspect::Policy;
+///
+/// let found = glance_client::inspect_file("/var/tmp/disk.img", Some("qcow2"), &Policy::default())?;
+/// println!("{} ({:?} bytes virtual): {:?}", found.inspection.format,
+///          found.inspection.virtual_size, found.verdict);
+/// # Ok::<(), glance_client::Error>(())
+/// ```
+pub fn inspect_file(
+    path: impl AsRef<std::path::Path>,
+    claimed: Option<&str>,
+    policy: &Policy,
+) -> Result<FileInspection> {
+    use std::io::Read;
+    let path = path.as_ref();
+    let io = |e| Error::io(format!("reading {}", path.display()), e);
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut inspector = Inspector::new();
+    let mut buffer = vec![0; super::verify::BUFFER];
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => inspector.feed(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    let inspection = inspector.finish();
+    let verdict = inspection.verdict(claimed, policy);
+    Ok(FileInspection {
+        inspection,
+        verdict,
+    })
+}

@@ -23,7 +23,7 @@ mod location;
 mod staged;
 pub(crate) mod verify;
 
-pub use inspecting::Inspect;
+pub use inspecting::{FileInspection, Inspect, inspect_file};
 pub(crate) use staged::Staged;
 
 use std::fmt;
