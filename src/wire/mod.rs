@@ -9,6 +9,7 @@ mod download;
 pub(crate) mod timestamp;
 
 pub use download::{DownloadStart, parse_content_range, parse_download_start};
+pub use timestamp::format_utc;
 
 use http::{HeaderMap, Response};
 use serde::de::DeserializeOwned;

@@ -151,9 +151,52 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Days since 1970-01-01 to (year, month, day): the inverse of
+/// [`days_from_civil`] (Howard Hinnant's algorithms).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// A time as RFC 3339 in UTC to the second, `2026-12-07T06:05:31Z` (Glance
+/// v2's own form); a time before the Unix epoch is written as the epoch.
+pub fn format_utc(time: std::time::SystemTime) -> String {
+    let secs = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let secs = i64::try_from(secs).unwrap_or(i64::MAX / 2);
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_format_as_utc_and_read_back() {
+        use std::time::{Duration, UNIX_EPOCH};
+        assert_eq!(format_utc(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let leap_day = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(format_utc(leap_day), "2000-02-29T00:00:00Z");
+        for secs in [0u64, 59, 86_399, 951_782_400, 1_796_623_531, 4_102_444_800] {
+            let text = format_utc(UNIX_EPOCH + Duration::from_secs(secs));
+            assert_eq!(parse_millis(&text), Some(secs as i64 * 1000), "{text}");
+        }
+    }
 
     #[test]
     fn keystone_timestamps_parse() {
