@@ -896,7 +896,8 @@ fn image_download_json_is_the_summary_and_the_file_the_data() {
 
     assert_eq!(
         run.json(),
-        json!({"path": dest_str, "bytes": data.len(), "source": "http", "verified": "sha512"})
+        json!({"path": dest_str, "bytes": data.len(), "source": "http", "verified": "sha512",
+               "format": "raw", "virtual_size": data.len()})
     );
     assert!(
         std::fs::read(&dest).unwrap() == data,
@@ -928,7 +929,7 @@ fn image_download_text_says_where_from_and_how_verified() {
     assert_eq!(
         run.stdout,
         format!(
-            "downloaded 3000 bytes (2.9 KiB) to {} over HTTP from {}, verified with sha512\n",
+            "downloaded 3000 bytes (2.9 KiB) to {} over HTTP from {}, verified with sha512, raw\n",
             dest.display(),
             u.trim_end_matches('/')
         )
@@ -1020,7 +1021,8 @@ fn main_flow_against_a_real_glance() {
     assert_eq!(
         report,
         json!({"path": dest.to_str().unwrap(), "bytes": sample.len(),
-               "source": "http", "verified": "sha512"})
+               "source": "http", "verified": "sha512", "format": "raw",
+               "virtual_size": sample.len()})
     );
     assert!(std::fs::read(&dest).unwrap() == sample, "HTTP copy differs");
 
