@@ -4,6 +4,8 @@
 //! refused over HTTP and through the local short-circuit, leaving nothing).
 
 mod cli;
+#[path = "inspect/craft.rs"]
+mod craft;
 #[path = "inspect/images.rs"]
 mod images;
 mod support;
@@ -120,6 +122,34 @@ fn image_inspect_refuses_backing_files_data_files_and_flat_vmdks() {
     }
     let (code, report, _) = inspect(&backed, None);
     assert_eq!((code, &report["format"]), (1, &json!("qcow2")));
+}
+
+#[test]
+fn image_inspect_knows_isos_with_and_without_a_partition_table_and_gpt_disks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |name: &str, data: Vec<u8>| {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, data).unwrap();
+        path
+    };
+    let plain = write("plain.iso", craft::iso(64, craft::Table::None));
+    let hybrid = write("hybrid.iso", craft::iso(64, craft::Table::Gpt));
+    let disk = write("disk.gpt", craft::gpt_disk(1 << 20));
+    for (path, claimed) in [(&plain, "iso"), (&hybrid, "iso")] {
+        let (code, report, _) = inspect(path, Some(claimed));
+        assert_eq!(code, 0, "{report}");
+        assert_eq!(report["format"], "iso");
+        assert_eq!(report["virtual_size"], 64 * 2048);
+    }
+    // A GPT disk is raw data to qemu: accepted as raw, reported as gpt.
+    let (code, report, _) = inspect(&disk, Some("raw"));
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["format"], "gpt");
+    assert_eq!(report["virtual_size"], 1 << 20);
+    // An ISO is not raw to Nova.
+    let (code, report, _) = inspect(&plain, Some("raw"));
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["reason"], "detected iso but the image says raw");
 }
 
 #[test]
