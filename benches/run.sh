@@ -17,6 +17,11 @@
 #   local store : our local short-circuit ([image_file_url], verified) vs `cp`
 #                 and vs `sha512sum` of the same file
 #   upload      : our `image-create --file` vs glanceclient's
+#   inspect     : our library from nginx with and without the deep format
+#                 inspection (a raw image: every buffer is inspected)
+#   cache       : `image-download --cache-dir` of an image the host cache
+#                 holds (one image-record request, a hard link) vs our plain
+#                 download from Glance
 # Every download is compared with the original bytes (cmp), every pipeline's
 # and sha512sum's digest with the original's, every uploaded image's
 # os_hash_value with the original's; the run exits 1 if any differs.
@@ -33,7 +38,7 @@
 #                   fsync costs nothing, so our download (which fsyncs) and
 #                   the peers (which do not) are compared on equal terms.
 #   BENCH_GROUPS    which groups to run, space-separated   (default
-#                   "glance nginx local upload")
+#                   "glance nginx local upload inspect cache")
 #   BENCH_KEEP=1    keep the work directory afterwards
 #   GLANCE_VENV     the launcher's virtualenv (has glanceclient and
 #                   openstacksdk)                          (default target/tmp/glance-venv)
@@ -49,7 +54,7 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
 SIZE_MIB=${BENCH_SIZE_MIB:-1024}
 ROUNDS=${BENCH_ROUNDS:-5}
-GROUPS_RUN=${BENCH_GROUPS:-glance nginx local upload}
+GROUPS_RUN=${BENCH_GROUPS:-glance nginx local upload inspect cache}
 export GLANCE_VENV=${GLANCE_VENV:-$TARGET/tmp/glance-venv}
 
 say() { echo "bench: $*" >&2; }
@@ -60,7 +65,7 @@ case $ROUNDS in '' | *[!0-9]*) die 2 "BENCH_ROUNDS must be a number, not '$ROUND
 [ "$SIZE_MIB" -ge 1 ] || die 2 "BENCH_SIZE_MIB must be at least 1"
 [ "$ROUNDS" -ge 1 ] || die 2 "BENCH_ROUNDS must be at least 1"
 for g in $GROUPS_RUN; do
-    case $g in glance | nginx | local | upload) ;; *) die 2 "unknown group '$g' in BENCH_GROUPS" ;; esac
+    case $g in glance | nginx | local | upload | inspect | cache) ;; *) die 2 "unknown group '$g' in BENCH_GROUPS" ;; esac
 done
 wants() { case " $GROUPS_RUN " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 SIZE=$((SIZE_MIB * 1024 * 1024))
@@ -72,7 +77,7 @@ command -v cmp >/dev/null || die 3 "cmp is needed (diffutils)"
 command -v python3 >/dev/null || die 3 "python3 >= 3.11 is needed (see tests/lab/README.md)"
 NGINX=$(command -v nginx || true)
 [ -n "$NGINX" ] || [ ! -x /usr/sbin/nginx ] || NGINX=/usr/sbin/nginx
-if wants nginx && [ -z "$NGINX" ]; then
+if { wants nginx || wants inspect; } && [ -z "$NGINX" ]; then
     if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
         say "installing nginx-light with apt-get"
         { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; } >/dev/null ||
@@ -157,7 +162,7 @@ STORE_FILE=$GLANCE_STORE_DIR/$ID
 
 # --- nginx imitating Glance's read paths -------------------------------------
 NG=
-if wants nginx; then
+if wants nginx || wants inspect; then
     NGINX_PORT=$(free_port)
     mkdir -p "$WORK/nginx"
     {
@@ -291,6 +296,18 @@ for round in $(seq "$ROUNDS"); do
         measure local "ours: library (local)" file "$LIBDL" --config-file "$WORK/nova.conf" "$ID" "$OUT"
         measure local "cp (unverified)" file cp "$STORE_FILE" "$OUT"
         measure local "sha512sum of the store file" sha512 sha512sum "$STORE_FILE"
+    fi
+    if wants inspect; then
+        measure inspect "ours: library, inspected" file "$LIBDL" "$NG" "$ID" "$OUT"
+        measure inspect "ours: library, not inspected" file "$LIBDL" --no-inspect "$NG" "$ID" "$OUT"
+    fi
+    if wants cache; then
+        [ -d "$WORK/cache" ] || "$TOOL" --os-image-url "$EP" host-cache-fetch "$ID" \
+            --cache-dir "$WORK/cache" >/dev/null || die 1 "host-cache-fetch failed"
+        measure cache "ours: image-download --cache-dir (hit)" file \
+            "$TOOL" --os-image-url "$EP" image-download "$ID" --file "$OUT" --cache-dir "$WORK/cache"
+        measure cache "ours: glance image-download" file \
+            "$TOOL" --os-image-url "$EP" image-download "$ID" --file "$OUT" --no-local
     fi
     if wants upload; then
         measure upload "ours: glance image-create --file" upload \

@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run --release --example download -- http://127.0.0.1:9292 IMAGE_ID /tmp/image.raw
 //! cargo run --release --example download -- --config-file nova.conf IMAGE_ID /tmp/image.raw
+//! cargo run --release --example download -- --no-inspect http://127.0.0.1:9292 IMAGE_ID /tmp/image.raw
 //! ```
 //!
 //! Prints one line: bytes, source, verified algorithms, resumes. Exit status
@@ -11,10 +12,17 @@
 
 use std::process::ExitCode;
 
-use glance_client::{Client, Config, DownloadOptions, DownloadSource};
+use glance_client::{Client, Config, DownloadOptions, DownloadSource, Inspect};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    // --no-inspect (first): the benchmark's download without format inspection.
+    let inspect = if args.first().is_some_and(|a| a == "--no-inspect") {
+        args.remove(0);
+        Inspect::Off
+    } else {
+        Inspect::AsConfigured
+    };
     let (config, id, dest) = match args.as_slice() {
         [flag, file, id, dest] if flag == "--config-file" => match Config::from_file(file) {
             Ok(c) => (c, id, dest),
@@ -25,7 +33,7 @@ fn main() -> ExitCode {
         },
         [url, id, dest] => (Config::for_server(url.as_str()), id, dest),
         _ => {
-            eprintln!("usage: download (URL | --config-file FILE) IMAGE_ID DEST");
+            eprintln!("usage: download [--no-inspect] (URL | --config-file FILE) IMAGE_ID DEST");
             return ExitCode::from(2);
         }
     };
@@ -36,7 +44,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match client.download(id, dest, DownloadOptions::default()) {
+    let options = DownloadOptions {
+        inspect,
+        ..DownloadOptions::default()
+    };
+    match client.download(id, dest, options) {
         Ok(report) => {
             let source = match &report.source {
                 DownloadSource::Http { server } => format!("http {server}"),
@@ -44,8 +56,8 @@ fn main() -> ExitCode {
                 _ => "other".to_string(),
             };
             println!(
-                "{} bytes from {source}, verified {:?}, {} resumes",
-                report.bytes, report.verified, report.resumes
+                "{} bytes from {source}, verified {:?}, {} resumes, format {:?}",
+                report.bytes, report.verified, report.resumes, report.format
             );
             ExitCode::SUCCESS
         }
