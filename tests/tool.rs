@@ -121,6 +121,19 @@ fn configuration_errors_exit_2_naming_the_file_and_line() {
     glance(&["--os-image-url", "ftp://127.0.0.1", "image-list"]).fails(2, &["ftp://127.0.0.1"]);
     glance_with(&["image-list"], &[("OS_IMAGE_API_VERSION", "v2")], None)
         .fails(2, &["OS_IMAGE_API_VERSION", "\"v2\""]);
+    // What this client does not do is not silently ignored.
+    let (_dir, signatures) = config_file(
+        "[glance]\napi_servers = http://127.0.0.1:9\nverify_glance_signatures = True\n",
+    );
+    glance(&["--config-file", &signatures, "image-list"]).fails(
+        2,
+        &[
+            &signatures,
+            ":3",
+            "verify_glance_signatures",
+            "signature verification",
+        ],
+    );
 }
 
 #[test]

@@ -63,7 +63,11 @@ impl Client {
     /// request (or [`Client::auth_token`]), and its failures, such as
     /// [`Error::Unauthorized`] for a wrong password or [`Error::Catalog`]
     /// when the catalog has no image API, are that call's error.
+    ///
+    /// It also fails, with [`Error::Config`], when the configuration asks
+    /// for what this crate does not do ([`Config::verify_glance_signatures`]).
     pub fn new(config: Config) -> Result<Client> {
+        crate::config::refuse_unsupported(&config)?;
         let transport = Transport::new(&config)?;
         Ok(Client {
             inner: Arc::new(Inner { config, transport }),

@@ -5,6 +5,7 @@
 //! [`Config::from_file`], [`Config::from_files`] or [`Config::from_ini_str`]
 //! (the rules are in [`Config`]'s documentation).
 
+mod checks;
 mod ini;
 mod interp;
 mod nova;
@@ -17,6 +18,8 @@ use std::time::Duration;
 
 use crate::auth::Auth;
 use crate::error::{Error, Result};
+
+pub(crate) use checks::refuse_unsupported;
 
 /// Which image API the client speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -74,7 +77,7 @@ pub struct FileSystem {
 /// | `[glance] cafile`, `certfile`, `keyfile` (old names `[ssl] ca_file`, `cert_file`, `key_file`) | `cafile`, `certfile`, `keyfile` |
 /// | `[glance] timeout` (whole seconds) | both `connect_timeout` and `io_timeout`, as the Python clients apply one timeout to the connection and to each read |
 /// | `[glance] allowed_direct_url_schemes` (list) | `allowed_direct_url_schemes` |
-/// | `[glance] verify_glance_signatures` | `verify_glance_signatures` |
+/// | `[glance] verify_glance_signatures` | `verify_glance_signatures`; `True` is an error (see below) |
 /// | `[glance] api_version` (1 or 2; old switch `use_glance_v1`) | `api_version` |
 /// | `[image_file_url] filesystems` (list) and each `[image_file_url:NAME]` `id`, `mountpoint` (absolute) | `filesystems` |
 /// | `[glance] auth_type` = `password` (or `v3password`) with `auth_url`, `username` or `user_id`, `user_domain_name` or `user_domain_id`, `password`, `project_name` or `project_id`, `project_domain_name` or `project_domain_id` | `auth` = [`Auth::Password`] |
@@ -103,6 +106,11 @@ pub struct FileSystem {
 /// I/O beyond the file, so an unset `my_ip` becomes `127.0.0.1`, with a warning
 /// saying so. With none of `api_servers`, `host`, `port` and `protocol` set,
 /// `api_servers` stays empty rather than guessing `http://$my_ip:9292`.
+///
+/// A setting asking for what this crate does not do yet is an error naming
+/// the option, rather than a silent no-op: `[glance] verify_glance_signatures
+/// = True`, `enable_certificate_validation = True` and a non-empty
+/// `default_trusted_certificate_ids` (image signature verification).
 ///
 /// Errors are [`Error::Config`] with the file and line,
 /// naming the option and what was expected. URLs must be ASCII (an
@@ -156,8 +164,10 @@ pub struct Config {
     pub allowed_direct_url_schemes: Vec<String>,
     /// Local mounts of Glance file stores (`[image_file_url]`).
     pub filesystems: Vec<FileSystem>,
-    /// Whether image signatures should be verified (parsed and reported; this
-    /// crate does not check signatures).
+    /// Whether image signatures should be verified. This crate does not
+    /// verify signatures yet, so `true` is refused: [`Client::new`](crate::Client::new)
+    /// fails with [`Error::Config`] (and so does a nova.conf that sets it),
+    /// rather than leave an operator believing images are checked.
     pub verify_glance_signatures: bool,
     /// Deprecation and other warnings produced while reading configuration
     /// files; empty for a config built in code.
