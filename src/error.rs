@@ -107,8 +107,20 @@ pub enum Error {
     },
     /// Every attempt failed; one entry per attempt, in order.
     AllServersFailed(Vec<(String, Error)>),
-    /// The caller's progress callback asked to stop.
+    /// The caller stopped the call: its [`Cancel`](crate::Cancel) handle
+    /// was triggered, or a progress callback returned `Break`. Never
+    /// retried; nothing was published.
     Cancelled,
+    /// The call's deadline passed before it was over (never retried).
+    DeadlineExceeded {
+        /// Which deadline: [`Config::call_timeout`](crate::Config::call_timeout),
+        /// [`CallOptions::deadline`](crate::CallOptions::deadline) or
+        /// [`DownloadOptions::deadline`](crate::DownloadOptions::deadline),
+        /// e.g. `the call's timeout (Config::call_timeout, 30 s)`.
+        deadline: String,
+        /// What the call was doing, e.g. `reading the image from http://g:9292`.
+        during: String,
+    },
     /// A local file operation failed.
     Io {
         /// What was being done, naming the path.
@@ -277,6 +289,9 @@ impl fmt::Display for Error {
             } => write!(f, "{server}: {message}"),
             Error::AllServersFailed(attempts) => write_attempts(f, attempts),
             Error::Cancelled => f.write_str("cancelled by the caller"),
+            Error::DeadlineExceeded { deadline, during } => {
+                write!(f, "{deadline} passed while {during}")
+            }
             Error::Io { context, source } => write!(f, "{context}: {source}"),
         }
     }
@@ -343,7 +358,9 @@ impl Error {
     /// Wraps this error in an `io::Error` that [`Error::from_io`] unwraps again.
     pub(crate) fn into_io(self) -> io::Error {
         let kind = match &self {
-            Error::Transport { timeout: true, .. } => io::ErrorKind::TimedOut,
+            Error::Transport { timeout: true, .. } | Error::DeadlineExceeded { .. } => {
+                io::ErrorKind::TimedOut
+            }
             Error::Cancelled => io::ErrorKind::Interrupted,
             _ => io::ErrorKind::Other,
         };

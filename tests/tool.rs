@@ -137,6 +137,58 @@ fn configuration_errors_exit_2_naming_the_file_and_line() {
 }
 
 #[test]
+fn the_global_request_id_is_sent_and_a_malformed_one_exits_2() {
+    const REQ: &str = "req-4a1c7f2e-9a43-4d0b-8a55-2f3c9e1b7d60";
+    let server = Server::run();
+    server.expect(
+        Expectation::matching(all_of![
+            request::method_path("GET", format!("/v2/images/{ID}")),
+            request::headers(contains(("x-openstack-request-id", REQ))),
+        ])
+        .times(2)
+        .respond_with(status_code(200).body(SHOW)),
+    );
+    let u = url(&server);
+    glance(&[
+        "--os-image-url",
+        &u,
+        "--os-global-request-id",
+        REQ,
+        "image-show",
+        ID,
+    ])
+    .ok();
+    glance_with(
+        &["--os-image-url", &u, "image-show", ID],
+        &[("OS_GLOBAL_REQUEST_ID", REQ)],
+        None,
+    )
+    .ok();
+    // Refused before any request (any further one would fail the test).
+    glance(&[
+        "--os-image-url",
+        &u,
+        "--os-global-request-id",
+        "req-1",
+        "image-show",
+        ID,
+    ])
+    .fails(
+        2,
+        &["--os-global-request-id", "\"req-1\"", "lowercase UUID"],
+    );
+    glance_with(
+        &["--os-image-url", &u, "image-show", ID],
+        &[(
+            "OS_GLOBAL_REQUEST_ID",
+            "REQ-4A1C7F2E-9A43-4D0B-8A55-2F3C9E1B7D60",
+        )],
+        None,
+    )
+    .fails(2, &["OS_GLOBAL_REQUEST_ID"]);
+}
+
+#[test]
 fn what_v1_cannot_do_exits_2_before_any_request() {
     let server = Server::run(); // any request would fail the test
     let u = url(&server);

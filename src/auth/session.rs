@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::catalog::Service;
 use super::login::{Issued, Login};
+use crate::call::Ctx;
 use crate::error::Result;
 
 /// A token is renewed this long before it expires (keystoneauth's margin),
@@ -99,7 +100,12 @@ impl Session {
 
     /// The current token, or the one `log_in` gives when there is none or
     /// it is about to expire. Concurrent callers wait for one login.
-    pub(crate) fn token(&self, log_in: impl FnOnce(&Login) -> Result<Held>) -> Result<Arc<Held>> {
+    /// (`_ctx`, the caller's call, is not waited with yet.)
+    pub(crate) fn token(
+        &self,
+        _ctx: &Ctx,
+        log_in: impl FnOnce(&Login) -> Result<Held>,
+    ) -> Result<Arc<Held>> {
         let mut held = self.lock();
         if let Some(h) = held.as_ref()
             && h.fresh(Instant::now())
@@ -118,6 +124,7 @@ impl Session {
     /// the one another thread already got, or the one `log_in` gives.
     pub(crate) fn renew(
         &self,
+        _ctx: &Ctx,
         rejected: &Arc<Held>,
         log_in: impl FnOnce(&Login) -> Result<Held>,
     ) -> Result<Arc<Held>> {
@@ -169,29 +176,60 @@ mod tests {
     #[test]
     fn a_fresh_token_is_reused_and_an_expired_one_replaced() {
         let (s, logins) = (session(), std::cell::Cell::new(0));
-        assert_eq!(s.token(log_in("t1", 3600, &logins)).unwrap().token, "t1");
-        assert_eq!(s.token(log_in("t2", 3600, &logins)).unwrap().token, "t1");
+        assert_eq!(
+            s.token(&Ctx::default(), log_in("t1", 3600, &logins))
+                .unwrap()
+                .token,
+            "t1"
+        );
+        assert_eq!(
+            s.token(&Ctx::default(), log_in("t2", 3600, &logins))
+                .unwrap()
+                .token,
+            "t1"
+        );
         assert_eq!(logins.get(), 1);
         let s = session();
-        assert_eq!(s.token(log_in("t1", 0, &logins)).unwrap().token, "t1");
-        assert_eq!(s.token(log_in("t2", 3600, &logins)).unwrap().token, "t2");
+        assert_eq!(
+            s.token(&Ctx::default(), log_in("t1", 0, &logins))
+                .unwrap()
+                .token,
+            "t1"
+        );
+        assert_eq!(
+            s.token(&Ctx::default(), log_in("t2", 3600, &logins))
+                .unwrap()
+                .token,
+            "t2"
+        );
         assert_eq!(logins.get(), 3);
     }
 
     #[test]
     fn a_refused_token_is_replaced_once_however_many_callers_saw_it() {
         let (s, logins) = (session(), std::cell::Cell::new(0));
-        let refused = s.token(log_in("t1", 3600, &logins)).unwrap();
-        let renewed = s.renew(&refused, log_in("t2", 3600, &logins)).unwrap();
+        let refused = s
+            .token(&Ctx::default(), log_in("t1", 3600, &logins))
+            .unwrap();
+        let renewed = s
+            .renew(&Ctx::default(), &refused, log_in("t2", 3600, &logins))
+            .unwrap();
         assert_eq!(renewed.token, "t2");
         // A second caller that also saw t1 refused gets t2, no new login.
-        let again = s.renew(&refused, log_in("t3", 3600, &logins)).unwrap();
+        let again = s
+            .renew(&Ctx::default(), &refused, log_in("t3", 3600, &logins))
+            .unwrap();
         assert_eq!(again.token, "t2");
         assert_eq!(logins.get(), 2);
         // A failed login leaves no token behind.
-        let failed = s.renew(&again, |_| Err(crate::Error::Cancelled));
+        let failed = s.renew(&Ctx::default(), &again, |_| Err(crate::Error::Cancelled));
         assert!(failed.is_err());
-        assert_eq!(s.token(log_in("t4", 3600, &logins)).unwrap().token, "t4");
+        assert_eq!(
+            s.token(&Ctx::default(), log_in("t4", 3600, &logins))
+                .unwrap()
+                .token,
+            "t4"
+        );
     }
 
     #[test]

@@ -129,6 +129,7 @@ impl Client {
         request: impl FnOnce(Option<u64>) -> Result<Request<Vec<u8>>>,
     ) -> Result<Response<Vec<u8>>> {
         let transport = self.transport();
+        let ctx = self.ctx(true)?;
         match data.source {
             Source::File(path) => {
                 let (mut file, size) = open_sized(&path)?;
@@ -137,7 +138,7 @@ impl Client {
                     reader: &mut file,
                     start: 0,
                 };
-                transport.send_payload(&request, payload, retry, refused)
+                transport.send_payload(&ctx, &request, payload, retry, refused)
             }
             Source::Seekable { reader, size } => {
                 let request = request(size)?;
@@ -145,11 +146,11 @@ impl Client {
                     .stream_position()
                     .map_err(|e| Error::io("reading the upload source's position", e))?;
                 let payload = Payload::Rewindable { reader, start };
-                transport.send_payload(&request, payload, retry, refused)
+                transport.send_payload(&ctx, &request, payload, retry, refused)
             }
             Source::Reader { reader, size } => {
                 let request = request(size)?;
-                transport.send_payload(&request, Payload::Stream(reader), retry, refused)
+                transport.send_payload(&ctx, &request, Payload::Stream(reader), retry, refused)
             }
         }
     }

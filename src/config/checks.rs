@@ -1,8 +1,10 @@
-//! Settings a client refuses: what this crate does not do yet, so that no
-//! security setting is a silent no-op.
+//! Settings a client refuses: what this crate does not do yet (so that no
+//! security setting is a silent no-op), and identity values that would
+//! send a malformed header.
 
 use super::Config;
 use super::values::Reader;
+use crate::call::check_request_id;
 use crate::error::{Error, Result};
 
 /// The options asking for image signature verification, which this crate
@@ -56,9 +58,52 @@ pub(crate) fn refuse_unsupported(config: &Config) -> Result<()> {
     Ok(())
 }
 
+/// Checks [`Config::user_agent_prefix`] (printable ASCII, so a valid
+/// header) and [`Config::global_request_id`] (`req-` and a lowercase UUID).
+pub(crate) fn check_identity(config: &Config) -> Result<()> {
+    let error = |message: String| Error::Config {
+        file: None,
+        line: None,
+        message,
+    };
+    if let Some(prefix) = &config.user_agent_prefix
+        && (prefix.trim().is_empty() || !prefix.bytes().all(|b| (b' '..=b'~').contains(&b)))
+    {
+        return Err(error(format!(
+            "user_agent_prefix {prefix:?}: expected product tokens in printable ASCII, \
+             e.g. \"my-agent/1.2\""
+        )));
+    }
+    if let Some(id) = &config.global_request_id {
+        check_request_id(id).map_err(|why| error(format!("global_request_id {why}")))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identity_values_must_make_valid_headers() {
+        let config = |prefix: &str, id: &str| Config {
+            user_agent_prefix: Some(prefix.into()),
+            global_request_id: Some(id.into()),
+            ..Config::default()
+        };
+        let id = "req-4a1c7f2e-9a43-4d0b-8a55-2f3c9e1b7d60";
+        assert!(check_identity(&config("my-agent/1.2 (linux)", id)).is_ok());
+        let e = check_identity(&config("agent\r\nX-Evil: 1", id)).unwrap_err();
+        assert!(e.to_string().contains("user_agent_prefix"), "{e}");
+        let e = check_identity(&config(" ", id)).unwrap_err();
+        assert!(e.to_string().contains("user_agent_prefix"), "{e}");
+        let e = check_identity(&config("a/1", "req-1")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("configuration: global_request_id \"req-1\" is not"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn a_config_asking_for_signature_checks_is_refused() {

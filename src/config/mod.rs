@@ -19,7 +19,7 @@ use std::time::Duration;
 use crate::auth::Auth;
 use crate::error::{Error, Result};
 
-pub(crate) use checks::refuse_unsupported;
+pub(crate) use checks::{check_identity, refuse_unsupported};
 
 /// Which image API the client speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -169,6 +169,27 @@ pub struct Config {
     /// fails with [`Error::Config`] (and so does a nova.conf that sets it),
     /// rather than leave an operator believing images are checked.
     pub verify_glance_signatures: bool,
+    /// The longest a call without image data may take, from its start to
+    /// its end, retries, pauses and a Keystone login included (`None`, the
+    /// default: no limit beyond the timeouts). Past it the call ends with
+    /// [`Error::DeadlineExceeded`]. Each page of a listing is such a call.
+    /// Uploads, stages and downloads, whose time grows with the image, are
+    /// bounded instead by [`CallOptions::deadline`](crate::CallOptions::deadline)
+    /// and [`DownloadOptions::deadline`](crate::DownloadOptions::deadline)
+    /// (their own requests for records still by this).
+    pub call_timeout: Option<Duration>,
+    /// Product tokens put before this crate's own in the `User-Agent` header,
+    /// e.g. `my-agent/1.2` gives `my-agent/1.2 glance-client-rust/0.1.0`
+    /// (`None`: the crate's token alone). Printable ASCII; anything else is
+    /// an [`Error::Config`] at [`Client::new`](crate::Client::new).
+    pub user_agent_prefix: Option<String>,
+    /// The global request id every request carries as
+    /// `X-OpenStack-Request-ID` (Keystone logins included), so that Glance
+    /// logs it with its own request id: `req-` and a lowercase UUID, as Nova
+    /// sends its context's (`None`, the default: no header). A call's
+    /// [`CallOptions::request_id`](crate::CallOptions::request_id) replaces
+    /// it. Any other form is an [`Error::Config`] at [`Client::new`](crate::Client::new).
+    pub global_request_id: Option<String>,
     /// Deprecation and other warnings produced while reading configuration
     /// files; empty for a config built in code.
     pub warnings: Vec<String>,
@@ -198,6 +219,9 @@ impl Default for Config {
             allowed_direct_url_schemes: Vec::new(),
             filesystems: Vec::new(),
             verify_glance_signatures: false,
+            call_timeout: None,
+            user_agent_prefix: None,
+            global_request_id: None,
             warnings: Vec::new(),
         }
     }

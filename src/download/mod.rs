@@ -19,6 +19,7 @@
 mod http;
 mod local;
 mod location;
+mod scope;
 mod staged;
 mod verify;
 
@@ -26,16 +27,15 @@ use std::fmt;
 use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
+use crate::call::Cancel;
 use crate::client::Client;
 use crate::config::{ApiVersion, Config};
 use crate::error::{Error, Result};
 use crate::image::Image;
 
-/// A progress callback: called with the bytes done and the total, when
-/// known; returning `ControlFlow::Break(())` stops the transfer with
-/// [`Error::Cancelled`](crate::Error::Cancelled).
-pub type ProgressFn<'a> = Box<dyn FnMut(u64, Option<u64>) -> ControlFlow<()> + 'a>;
+pub use crate::call::ProgressFn;
 
 /// How a download behaves. `Default` is what most callers want: fsync,
 /// local copies allowed (when the configuration maps a file store and the
@@ -98,6 +98,19 @@ pub struct DownloadOptions<'a> {
     /// (a `206` with an unparsable or misplaced `Content-Range`); the next
     /// attempt goes to the next server.
     pub max_resumes: u32,
+    /// Stops the download when triggered from another thread: it ends
+    /// with [`Error::Cancelled`](crate::Error::Cancelled) and publishes
+    /// nothing (default `None`). A [`Client::with`] view's
+    /// [`CallOptions::cancel`](crate::CallOptions::cancel) stops it too.
+    pub cancel: Option<Cancel>,
+    /// The download must be over by then, its record, local copy, resumes
+    /// and every read included: past it, it ends with
+    /// [`Error::DeadlineExceeded`](crate::Error::DeadlineExceeded) naming
+    /// this deadline, and publishes nothing (default `None`). With a view's
+    /// [`CallOptions::deadline`](crate::CallOptions::deadline) the sooner
+    /// applies. ([`Config::call_timeout`](crate::Config::call_timeout)
+    /// bounds only the request for the image record.)
+    pub deadline: Option<Instant>,
 }
 
 impl Default for DownloadOptions<'_> {
@@ -110,6 +123,8 @@ impl Default for DownloadOptions<'_> {
             allow_md5_fallback: false,
             verify_all: false,
             max_resumes: 5,
+            cancel: None,
+            deadline: None,
         }
     }
 }
@@ -124,6 +139,8 @@ impl fmt::Debug for DownloadOptions<'_> {
             .field("allow_md5_fallback", &self.allow_md5_fallback)
             .field("verify_all", &self.verify_all)
             .field("max_resumes", &self.max_resumes)
+            .field("cancel", &self.cancel)
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -215,7 +232,18 @@ impl Client {
         dest: impl AsRef<Path>,
         options: DownloadOptions<'_>,
     ) -> Result<DownloadReport> {
-        let mut staged = staged::Staged::create(dest.as_ref())?;
+        let (client, options, scope) = self.scoped(options)?;
+        scope.outcome(client.download_scoped(id, dest.as_ref(), options))
+    }
+
+    /// [`Client::download`] on the view [`Client::scoped`] made.
+    fn download_scoped(
+        &self,
+        id: &str,
+        dest: &Path,
+        options: DownloadOptions<'_>,
+    ) -> Result<DownloadReport> {
+        let mut staged = staged::Staged::create(dest)?;
         let image = self.image(id)?;
         let checks = verify::plan(&image, options.verify_all, options.allow_md5_fallback)?;
         let mut progress = Progress(options.progress);
@@ -229,6 +257,7 @@ impl Client {
                 refusals: &mut refusals,
             };
             if let Some((bytes, verified, source)) = local.copy(self.config())? {
+                self.still_wanted()?;
                 let path = staged.publish(options.fsync)?;
                 return Ok(DownloadReport {
                     path: Some(path),
@@ -246,6 +275,7 @@ impl Client {
             progress: &mut progress,
         };
         let fetched = http::fetch(self, &image, checks, &mut staged, how)?;
+        self.still_wanted()?;
         let path = staged.publish(options.fsync)?;
         Ok(fetched.report(Some(path), refusals))
     }
@@ -259,6 +289,17 @@ impl Client {
     /// Local copies are not used here (there would be nothing to fall back
     /// from after a bad local copy), and `fsync` is the writer's business.
     pub fn download_to(
+        &self,
+        id: &str,
+        out: &mut dyn Write,
+        options: DownloadOptions<'_>,
+    ) -> Result<DownloadReport> {
+        let (client, options, scope) = self.scoped(options)?;
+        scope.outcome(client.download_to_scoped(id, out, options))
+    }
+
+    /// [`Client::download_to`] on the view [`Client::scoped`] made.
+    fn download_to_scoped(
         &self,
         id: &str,
         out: &mut dyn Write,
