@@ -176,8 +176,9 @@ impl fmt::Debug for Hook {
 /// # Latency
 ///
 /// A cancel is seen at the next check: before each attempt, between two
-/// reads of an answer's body, or at once by a call that waits (a retry's
-/// pause, another thread's Keystone login). A read or write blocked in the kernel is not
+/// reads or writes of a body (in an upload, between two reads of its
+/// source), or at once by a call that waits (a retry's pause, another
+/// thread's Keystone login). A read or write blocked in the kernel is not
 /// interrupted: it ends when data moves or at its timeout, so a cancelled
 /// call returns within one [`Config::io_timeout`](crate::Config::io_timeout)
 /// (or by its deadline, if sooner). A deadline shrinks each read's and

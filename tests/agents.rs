@@ -1,12 +1,14 @@
 //! Embedding in long-running agents, against scripted servers: a cancel
-//! from another thread (a download stalled mid-body, a retry's pause),
-//! deadlines that cut off a server that trickles, and the caller's
-//! identity (global request id, User-Agent) on the wire.
+//! from another thread (a download stalled mid-body, a retry's pause, an
+//! upload that is sending), deadlines that cut off a server that trickles,
+//! upload sources that fail, and the caller's identity (global request id,
+//! User-Agent) on the wire.
 
 #[path = "download/harness.rs"]
 mod harness;
 
-use std::io;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -230,6 +232,139 @@ fn a_call_timeout_cuts_off_an_answer_that_trickles() {
         other => panic!("expected the call timeout, got {other:?}"),
     }
     assert_eq!(server.seen().len(), 1, "not retried");
+}
+
+/// `len` zero bytes, read in pieces of at most 64 KiB.
+struct Zeros {
+    left: u64,
+}
+
+impl Read for Zeros {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(64 * 1024).min(self.left as usize);
+        buf[..n].fill(0);
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_cancel_from_another_thread_stops_an_upload_that_is_sending() {
+    // The server takes the body slowly (16 KiB every 20 ms) and never answers.
+    let server = Arc::new(Scripted::start(|_, _| Act::Absorb {
+        pause: Duration::from_millis(20),
+    }));
+    let cancel = Cancel::new();
+    let watched = server.clone();
+    cancel_when(&cancel, "100 KB of the upload", move || {
+        watched.absorbed() > 100_000
+    });
+    let url = server.url.clone();
+    let result = within(Duration::from_secs(20), move || {
+        let client = client(&[&url], |c| c.io_timeout = Some(Duration::from_secs(5)));
+        let view = client.with(CallOptions {
+            cancel: Some(cancel),
+            ..CallOptions::default()
+        });
+        let mut source = Zeros { left: 1 << 30 };
+        view.upload(ID, ImageData::reader(&mut source, Some(1 << 30)))
+    });
+    assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1, "one PUT, no GET after it: {seen:?}");
+    assert_eq!(seen[0].method, "PUT");
+}
+
+#[test]
+fn the_upload_progress_callback_counts_and_can_stop_it() {
+    let server = Scripted::start(|_, _| Act::Absorb {
+        pause: Duration::ZERO,
+    });
+    let mut calls = Vec::new();
+    let mut source = io::Cursor::new(vec![7u8; 1 << 20]);
+    let data = ImageData::seekable(&mut source, Some(1 << 20)).with_progress(|sent, total| {
+        calls.push((sent, total));
+        if sent >= 200_000 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
+    let result = client(&[&server.url], |_| {}).upload(ID, data);
+    assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
+    assert!(calls.windows(2).all(|w| w[0].0 < w[1].0), "{calls:?}");
+    assert!(calls.iter().all(|&(_, total)| total == Some(1 << 20)));
+    assert_eq!(server.seen().len(), 1, "not retried, no GET");
+}
+
+/// A source that gives `good` bytes, then fails like a disk.
+struct Failing {
+    good: u64,
+    at: u64,
+}
+
+impl Read for Failing {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.at >= self.good {
+            return Err(io::Error::other("disk read error at sector 1234"));
+        }
+        let n = buf.len().min((self.good - self.at) as usize);
+        buf[..n].fill(1);
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for Failing {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        match pos {
+            SeekFrom::Start(n) => self.at = n,
+            SeekFrom::Current(0) => {}
+            _ => return Err(io::Error::other("not that way")),
+        }
+        Ok(self.at)
+    }
+}
+
+#[test]
+fn an_upload_source_that_fails_mid_stream_is_one_attempt_without_a_get() {
+    for seekable in [true, false] {
+        let server = Scripted::start(|_, _| Act::Absorb {
+            pause: Duration::ZERO,
+        });
+        // Retries allowed, no pause: only the error's meaning stops them.
+        let client = client(&[&server.url], |c| c.num_retries = 3);
+        let mut source = Failing {
+            good: 300_000,
+            at: 0,
+        };
+        let data = if seekable {
+            ImageData::seekable(&mut source, Some(1 << 20))
+        } else {
+            ImageData::reader(&mut source, Some(1 << 20))
+        };
+        let err = client.upload(ID, data).unwrap_err();
+        match &err {
+            Error::Io { context, source } => {
+                assert!(
+                    context.starts_with("reading the upload source (after "),
+                    "{err}"
+                );
+                assert_eq!(source.to_string(), "disk read error at sector 1234");
+            }
+            other => panic!("expected an I/O error about the source, got {other:?}"),
+        }
+        assert!(
+            !err.to_string().contains(&server.url),
+            "not the server's: {err}"
+        );
+        // The server reads the PUT's head on its own thread; a GET would have
+        // been answered, so recorded, before the upload returned.
+        until("the PUT", || !server.seen().is_empty());
+        let seen = server.seen();
+        assert_eq!(seen.len(), 1, "one attempt, no GET: {seen:?}");
+        assert_eq!(seen[0].method, "PUT");
+    }
 }
 
 #[test]

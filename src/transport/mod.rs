@@ -23,6 +23,10 @@
 //!   timeout of each request (what is left of it), so every read and write
 //!   ends by then, and ends the call with `Error::DeadlineExceeded`; and its
 //!   global request id, sent as `X-OpenStack-Request-ID` (logins too).
+//! - An upload's source is read through a wrapper that keeps its own
+//!   failure, so that a source that fails (or a cancel, or the progress
+//!   callback) is told from a connection that fails: the former ends the
+//!   call as it is, never retried nor blamed on the server.
 //! - TLS: see [`tls`]; proxies: see [`proxy`]. Through an HTTP proxy ureq
 //!   always tunnels with `CONNECT`, `http://` servers too (curl would send
 //!   those in absolute form instead).
@@ -51,14 +55,14 @@ mod servers;
 mod tls;
 
 use std::fmt;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::{Arc, OnceLock};
 
 use http::{Request, Response};
 use ureq::{Agent, AsSendBody, SendBody};
 
 use crate::auth::{self, Auth, Held, Login};
-use crate::call::Ctx;
+use crate::call::{Ctx, ProgressFn};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::wire;
@@ -80,6 +84,17 @@ pub(crate) enum Payload<'a> {
         reader: &'a mut dyn ReadSeek,
         start: u64,
     },
+}
+
+/// The upload source as errors and the progress callback see it.
+pub(crate) struct Source<'a> {
+    /// What it is, for an error: `/path/to/file`, `the upload source`.
+    pub(crate) what: String,
+    /// Its size, when known (the progress callback's total).
+    pub(crate) size: Option<u64>,
+    /// Called with the bytes read from it so far in this attempt; a break
+    /// stops the upload with [`Error::Cancelled`].
+    pub(crate) progress: Option<ProgressFn<'a>>,
 }
 
 /// `Read + Seek` as one object-safe trait.
@@ -278,11 +293,17 @@ impl Transport {
     /// a network failure (`None`: retried as usual).
     /// A plain stream is sent once (again only if nothing was sent); a
     /// rewindable one is retried like `retry` says.
+    ///
+    /// A failure to read the source (its own I/O error, the call cancelled
+    /// or past its deadline between two reads, the progress callback
+    /// stopping it) ends the call with that error: it is the source's, not
+    /// the server's, so it is neither retried nor followed by `broken_off`.
     pub(crate) fn send_payload(
         &self,
         ctx: &Ctx,
         request: &Request<Vec<u8>>,
         mut payload: Payload<'_>,
+        mut source: Source<'_>,
         retry: Retry,
         broken_off: &dyn Fn() -> Option<Error>,
     ) -> Result<Response<Vec<u8>>> {
@@ -291,16 +312,38 @@ impl Transport {
             Payload::Rewindable { .. } => (retry, true),
         };
         self.run(ctx, request, retry, replayable, |at| {
-            let body = match &mut payload {
-                Payload::Stream(reader) => SendBody::from_reader(&mut **reader),
+            let reader: &mut dyn Read = match &mut payload {
+                Payload::Stream(reader) => &mut **reader,
                 Payload::Rewindable { reader, start } => {
                     reader
                         .seek(SeekFrom::Start(*start))
-                        .map_err(|e| Error::io("rewinding the upload source", e))?;
-                    SendBody::from_reader(&mut **reader as &mut dyn Read)
+                        .map_err(|e| Error::io(format!("rewinding {}", source.what), e))?;
+                    &mut **reader
                 }
             };
-            let response = match self.send(ctx, &at, request, body) {
+            let mut sending = Sending {
+                reader,
+                ctx,
+                source: &mut source,
+                server: at.server,
+                sent: 0,
+                failure: None,
+            };
+            let sent = self.send(ctx, &at, request, SendBody::from_reader(&mut sending));
+            // The source's failure, or a cancel or deadline that cut a
+            // blocked write: the call's own, so neither retried nor
+            // followed by `broken_off`'s request.
+            let own = sending.failure.or_else(|| {
+                let during = || format!("sending the image data to {}", at.server);
+                sent.as_ref().err().and_then(|_| ctx.check(during).err())
+            });
+            if let Some(error) = own {
+                return Err(Failed {
+                    last: true,
+                    ..Failed::from(error)
+                });
+            }
+            let response = match sent {
                 Ok(response) => response,
                 // The server may have answered early and closed (Glance
                 // does, with 409): the answer is lost, so ask the caller
@@ -506,6 +549,63 @@ fn send_on<B: AsSendBody>(
         unsent: never_sent(&e),
         ..Failed::from(call_error(server, ctx, e, during))
     })
+}
+
+/// The caller's upload source during one attempt: checks the call between
+/// reads, reports progress, and keeps its own failure, so that it is told
+/// from the connection's (ureq hands both back as I/O errors).
+struct Sending<'a, 's> {
+    reader: &'a mut dyn Read,
+    ctx: &'a Ctx,
+    source: &'a mut Source<'s>,
+    server: &'a str,
+    /// Bytes read from the source in this attempt.
+    sent: u64,
+    /// Why reading the source stopped, when it was the source (or the caller).
+    failure: Option<Error>,
+}
+
+impl Sending<'_, '_> {
+    /// Keeps `error` as the failure and hands ureq an I/O error to stop on.
+    fn stop(&mut self, error: Error) -> io::Error {
+        let io = io::Error::other(format!("the upload stopped: {error}"));
+        self.failure = Some(error);
+        io
+    }
+}
+
+impl Read for Sending<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let server = self.server;
+        if let Err(e) = self
+            .ctx
+            .check(|| format!("sending the image data to {server}"))
+        {
+            return Err(self.stop(e));
+        }
+        let n = loop {
+            match self.reader.read(buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let context = format!(
+                        "reading {} (after {} bytes of it were sent)",
+                        self.source.what, self.sent
+                    );
+                    return Err(self.stop(Error::io(context, e)));
+                }
+            }
+        };
+        self.sent += n as u64;
+        let (sent, size) = (self.sent, self.source.size);
+        if n > 0
+            && let Some(progress) = &mut self.source.progress
+            && progress(sent, size).is_break()
+        {
+            return Err(self.stop(Error::Cancelled));
+        }
+        Ok(n)
+    }
 }
 
 /// The configuration names no image API server and nothing can find one.
