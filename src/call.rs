@@ -274,6 +274,25 @@ impl Ctx {
         self.cancel.as_ref().map(|c| c.on_cancel(wake))
     }
 
+    /// Waits once on `condvar`, at most until the deadline; the caller
+    /// loops, checking what it waits for and [`Ctx::check`], with its
+    /// [`Ctx::on_cancel`] hook in place.
+    pub(crate) fn wait_once<'g, T>(
+        &self,
+        guard: MutexGuard<'g, T>,
+        condvar: &Condvar,
+    ) -> MutexGuard<'g, T> {
+        match self.remaining() {
+            Some(left) => {
+                condvar
+                    .wait_timeout(guard, left)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0
+            }
+            None => condvar.wait(guard).unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+
     /// Pauses for `pause` (a retry's delay), ending early with
     /// [`Error::Cancelled`] when the call is cancelled. When the deadline
     /// would pass first, there is no point waiting: it fails at once with

@@ -381,6 +381,64 @@ impl Error {
     }
 }
 
+impl Error {
+    /// An equal error, for handing one failure to several callers (a
+    /// Keystone login that failed for every thread waiting on it): the same
+    /// variant and fields; an I/O error keeps its kind and message.
+    pub(crate) fn duplicate(&self) -> Error {
+        let api = |e: &ApiError| Box::new(e.clone());
+        match self {
+            Error::BadRequest(e) => Error::BadRequest(api(e)),
+            Error::Unauthorized(e) => Error::Unauthorized(api(e)),
+            Error::Forbidden(e) => Error::Forbidden(api(e)),
+            Error::NotFound(e) => Error::NotFound(api(e)),
+            Error::Conflict(e) => Error::Conflict(api(e)),
+            Error::OverLimit(e) => Error::OverLimit(api(e)),
+            Error::UnsupportedMediaType(e) => Error::UnsupportedMediaType(api(e)),
+            Error::Server(e) => Error::Server(api(e)),
+            Error::Api(e) => Error::Api(api(e)),
+            Error::InvalidResponse(m) => Error::InvalidResponse(m.clone()),
+            Error::InvalidInput(m) => Error::InvalidInput(m.clone()),
+            Error::Internal(m) => Error::Internal(m.clone()),
+            Error::Catalog(m) => Error::Catalog(m.clone()),
+            Error::Config {
+                file,
+                line,
+                message,
+            } => Error::Config {
+                file: file.clone(),
+                line: *line,
+                message: message.clone(),
+            },
+            Error::Transport {
+                server,
+                message,
+                timeout,
+            } => Error::Transport {
+                server: server.clone(),
+                message: message.clone(),
+                timeout: *timeout,
+            },
+            Error::AllServersFailed(all) => Error::AllServersFailed(
+                all.iter()
+                    .map(|(s, e)| (s.clone(), e.duplicate()))
+                    .collect(),
+            ),
+            Error::Cancelled => Error::Cancelled,
+            Error::DeadlineExceeded { deadline, during } => Error::DeadlineExceeded {
+                deadline: deadline.clone(),
+                during: during.clone(),
+            },
+            Error::Io { context, source } => Error::Io {
+                context: context.clone(),
+                source: io::Error::new(source.kind(), source.to_string()),
+            },
+            // Image data errors, which no login gives: the same words.
+            other => Error::Internal(format!("(shared) {other}")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,6 +511,20 @@ mod tests {
              http://a:9292: connection refused (2 times); \
              http://b:9292: server error: HTTP 503: try later (request id req-1)"
         );
+    }
+
+    #[test]
+    fn a_duplicate_is_the_same_error() {
+        let all = Error::AllServersFailed(vec![(
+            "http://k".into(),
+            Error::io("reading", io::Error::new(io::ErrorKind::TimedOut, "slow")),
+        )]);
+        let unauthorized = Error::from_status(ApiError::new(401, "no", Some("req-1".into())));
+        for e in [all, unauthorized] {
+            let copy = e.duplicate();
+            assert_eq!(copy.to_string(), e.to_string());
+            assert_eq!(format!("{copy:?}"), format!("{e:?}"));
+        }
     }
 
     #[test]
