@@ -121,8 +121,20 @@ pub enum Error {
         /// The cache directory.
         cache: PathBuf,
     },
-    /// The caller's progress callback asked to stop.
+    /// The caller stopped the call: its [`Cancel`](crate::Cancel) handle
+    /// was triggered, or a progress callback returned `Break`. Never
+    /// retried; nothing was published.
     Cancelled,
+    /// The call's deadline passed before it was over (never retried).
+    DeadlineExceeded {
+        /// Which deadline: [`Config::call_timeout`](crate::Config::call_timeout),
+        /// [`CallOptions::deadline`](crate::CallOptions::deadline) or
+        /// [`DownloadOptions::deadline`](crate::DownloadOptions::deadline),
+        /// e.g. `the call's timeout (Config::call_timeout, 30 s)`.
+        deadline: String,
+        /// What the call was doing, e.g. `reading the image from http://g:9292`.
+        during: String,
+    },
     /// The image's data is not safe to hand to a hypervisor, or is not the
     /// format its `disk_format` claims (deep format inspection, see
     /// [`crate::inspect`]): nothing was published, and no other server is
@@ -292,15 +304,7 @@ impl fmt::Display for Error {
                 file,
                 line,
                 message,
-            } => {
-                match (file, line) {
-                    (Some(file), Some(line)) => write!(f, "{}:{line}: ", file.display())?,
-                    (Some(file), None) => write!(f, "{}: ", file.display())?,
-                    (None, Some(line)) => write!(f, "line {line}: ")?,
-                    (None, None) => write!(f, "configuration: ")?,
-                }
-                f.write_str(message)
-            }
+            } => write_config(f, file.as_deref(), *line, message),
             Error::Transport {
                 server, message, ..
             } => write!(f, "{server}: {message}"),
@@ -316,9 +320,28 @@ impl fmt::Display for Error {
                 )
             }
             Error::Cancelled => f.write_str("cancelled by the caller"),
+            Error::DeadlineExceeded { deadline, during } => {
+                write!(f, "{deadline} passed while {during}")
+            }
             Error::Io { context, source } => write!(f, "{context}: {source}"),
         }
     }
+}
+
+/// `FILE:LINE: message`, with what is known of where.
+fn write_config(
+    f: &mut fmt::Formatter<'_>,
+    file: Option<&std::path::Path>,
+    line: Option<usize>,
+    message: &str,
+) -> fmt::Result {
+    match (file, line) {
+        (Some(file), Some(line)) => write!(f, "{}:{line}: ", file.display())?,
+        (Some(file), None) => write!(f, "{}: ", file.display())?,
+        (None, Some(line)) => write!(f, "line {line}: ")?,
+        (None, None) => write!(f, "configuration: ")?,
+    }
+    f.write_str(message)
 }
 
 /// `all N attempts on M servers failed: ` and each distinct (server,
@@ -383,7 +406,9 @@ impl Error {
     /// Wraps this error in an `io::Error` that [`Error::from_io`] unwraps again.
     pub(crate) fn into_io(self) -> io::Error {
         let kind = match &self {
-            Error::Transport { timeout: true, .. } => io::ErrorKind::TimedOut,
+            Error::Transport { timeout: true, .. } | Error::DeadlineExceeded { .. } => {
+                io::ErrorKind::TimedOut
+            }
             Error::Cancelled => io::ErrorKind::Interrupted,
             _ => io::ErrorKind::Other,
         };
@@ -401,6 +426,64 @@ impl Error {
             return Error::Internal("an error carried through I/O was lost".into());
         }
         Error::io(context(), err)
+    }
+}
+
+impl Error {
+    /// An equal error, for handing one failure to several callers (a
+    /// Keystone login that failed for every thread waiting on it): the same
+    /// variant and fields; an I/O error keeps its kind and message.
+    pub(crate) fn duplicate(&self) -> Error {
+        let api = |e: &ApiError| Box::new(e.clone());
+        match self {
+            Error::BadRequest(e) => Error::BadRequest(api(e)),
+            Error::Unauthorized(e) => Error::Unauthorized(api(e)),
+            Error::Forbidden(e) => Error::Forbidden(api(e)),
+            Error::NotFound(e) => Error::NotFound(api(e)),
+            Error::Conflict(e) => Error::Conflict(api(e)),
+            Error::OverLimit(e) => Error::OverLimit(api(e)),
+            Error::UnsupportedMediaType(e) => Error::UnsupportedMediaType(api(e)),
+            Error::Server(e) => Error::Server(api(e)),
+            Error::Api(e) => Error::Api(api(e)),
+            Error::InvalidResponse(m) => Error::InvalidResponse(m.clone()),
+            Error::InvalidInput(m) => Error::InvalidInput(m.clone()),
+            Error::Internal(m) => Error::Internal(m.clone()),
+            Error::Catalog(m) => Error::Catalog(m.clone()),
+            Error::Config {
+                file,
+                line,
+                message,
+            } => Error::Config {
+                file: file.clone(),
+                line: *line,
+                message: message.clone(),
+            },
+            Error::Transport {
+                server,
+                message,
+                timeout,
+            } => Error::Transport {
+                server: server.clone(),
+                message: message.clone(),
+                timeout: *timeout,
+            },
+            Error::AllServersFailed(all) => Error::AllServersFailed(
+                all.iter()
+                    .map(|(s, e)| (s.clone(), e.duplicate()))
+                    .collect(),
+            ),
+            Error::Cancelled => Error::Cancelled,
+            Error::DeadlineExceeded { deadline, during } => Error::DeadlineExceeded {
+                deadline: deadline.clone(),
+                during: during.clone(),
+            },
+            Error::Io { context, source } => Error::Io {
+                context: context.clone(),
+                source: io::Error::new(source.kind(), source.to_string()),
+            },
+            // Image data errors, which no login gives: the same words.
+            other => Error::Internal(format!("(shared) {other}")),
+        }
     }
 }
 
@@ -476,6 +559,20 @@ mod tests {
              http://a:9292: connection refused (2 times); \
              http://b:9292: server error: HTTP 503: try later (request id req-1)"
         );
+    }
+
+    #[test]
+    fn a_duplicate_is_the_same_error() {
+        let all = Error::AllServersFailed(vec![(
+            "http://k".into(),
+            Error::io("reading", io::Error::new(io::ErrorKind::TimedOut, "slow")),
+        )]);
+        let unauthorized = Error::from_status(ApiError::new(401, "no", Some("req-1".into())));
+        for e in [all, unauthorized] {
+            let copy = e.duplicate();
+            assert_eq!(copy.to_string(), e.to_string());
+            assert_eq!(format!("{copy:?}"), format!("{e:?}"));
+        }
     }
 
     #[test]

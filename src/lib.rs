@@ -18,7 +18,8 @@
 //! floor 2  v1, v2, inspect        sans-IO request builders and response parsers, and the
 //!                                 disk-image format inspector (floor 1 only, never each other)
 //! floor 1  error, image, query,   the error, the image model, listing queries, what v1 and v2
-//!          wire, urls             share (download answers, timestamps), URL checks and redaction
+//!          wire, urls, call       share (download answers, timestamps), URL checks and redaction,
+//!                                 what a call carries (cancel handle, deadline, request id)
 //! ```
 //!
 //! The crate root is the whole everyday API: a [`Client`] built from a plain
@@ -107,6 +108,7 @@
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod call;
 mod client;
 mod config;
 mod download;
@@ -125,6 +127,7 @@ pub mod wire;
 
 pub use auth::Auth;
 pub use cache::ImageCache;
+pub use call::{CallOptions, Cancel};
 pub use client::{Client, ImageData, ImageStream, Images, V1Client};
 pub use config::{ApiVersion, Config, FileSystem};
 pub use download::{

@@ -3,7 +3,6 @@
 //! record matches, checkouts that pin an entry, eviction, verification and
 //! the leftovers of killed fetches.
 
-#[allow(dead_code)] // the download suite uses all of it, this one a part
 #[path = "download/harness.rs"]
 mod harness;
 
@@ -518,4 +517,63 @@ fn a_checkout_to_another_filesystem_is_a_copy() {
     assert_eq!(fs::read(&dest).unwrap(), data);
     assert_eq!(fs::metadata(cache.dir().join(ID)).unwrap().nlink(), 1);
     assert_eq!(entries(dest_dir.path()), ["copy"]);
+}
+
+#[test]
+fn a_fetch_waiting_for_another_stops_at_its_cancel_handle_or_deadline() {
+    let data = sample(800_000, 12);
+    let glance = stalling_once(&data, 300_000);
+    let (_tmp, cache) = cache();
+    let slow = client(&[&glance.url], |c| {
+        c.io_timeout = Some(Duration::from_secs(3));
+        c.num_retries = 0;
+    });
+    std::thread::scope(|s| {
+        let first = s.spawn(|| cache.fetch(&slow, ID, DownloadOptions::default()));
+        // Cancelled from another thread once it is waiting (it has seen the
+        // other fetch's bytes).
+        let cancel = glance_client::Cancel::new();
+        let (waiting_tx, waiting_rx) = std::sync::mpsc::channel();
+        let canceller = cancel.clone();
+        s.spawn(move || {
+            if waiting_rx.recv().is_ok() {
+                canceller.cancel();
+            }
+        });
+        let waiter = cache.clone();
+        let client = slow.clone();
+        let handle = cancel.clone();
+        let result = within(Duration::from_secs(20), move || {
+            let options = DownloadOptions {
+                cancel: Some(handle),
+                progress: Some(Box::new(move |done, _| {
+                    if done > 0 {
+                        let _ = waiting_tx.send(());
+                    }
+                    ControlFlow::Continue(())
+                })),
+                ..DownloadOptions::default()
+            };
+            waiter.fetch(&client, ID, options).map(|c| c.status)
+        });
+        assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
+
+        // A deadline passes while waiting: it says which deadline.
+        let waiter = cache.clone();
+        let client = slow.clone();
+        let result = within(Duration::from_secs(20), move || {
+            let options = DownloadOptions {
+                deadline: Some(std::time::Instant::now() + Duration::from_millis(300)),
+                ..DownloadOptions::default()
+            };
+            waiter.fetch(&client, ID, options).map(|c| c.status)
+        });
+        match result {
+            Err(e @ Error::DeadlineExceeded { .. }) => {
+                assert!(e.to_string().contains("DownloadOptions::deadline"), "{e}")
+            }
+            other => panic!("expected DeadlineExceeded, got {other:?}"),
+        }
+        assert_eq!(first.join().unwrap().unwrap().status, CacheStatus::Fetched);
+    });
 }

@@ -193,7 +193,7 @@ fn the_remaining_options_map_onto_the_struct() {
     let text = "[glance]\napi_servers = http://a:9292,\n  https://b/image\n\
                 endpoint_override = https://override.example/image\nnum_retries = 7\n\
                 timeout = 12\nallowed_direct_url_schemes = file, swift\n\
-                verify_glance_signatures = on\napi_version = 1\ninsecure = 1\n\
+                verify_glance_signatures = off\napi_version = 1\ninsecure = 1\n\
                 certfile = /c.pem\nkeyfile = /k.pem\n";
     let config = parse(text);
     assert_eq!(config.api_servers, ["http://a:9292", "https://b/image"]);
@@ -206,7 +206,7 @@ fn the_remaining_options_map_onto_the_struct() {
     assert_eq!(config.connect_timeout, Some(Duration::from_secs(12)));
     assert_eq!(config.io_timeout, Some(Duration::from_secs(12)));
     assert_eq!(config.allowed_direct_url_schemes, ["file", "swift"]);
-    assert!(config.verify_glance_signatures);
+    assert!(!config.verify_glance_signatures);
     assert_eq!(config.api_version, ApiVersion::V1);
     assert!(config.insecure);
     assert_eq!(config.certfile, Some(PathBuf::from("/c.pem")));
@@ -274,7 +274,7 @@ fn a_deployed_nova_conf_parses_into_the_expected_config() {
         connect_timeout: Some(Duration::from_secs(45)),
         io_timeout: Some(Duration::from_secs(45)),
         allowed_direct_url_schemes: vec!["file".into()],
-        verify_glance_signatures: true,
+        verify_glance_signatures: false,
         api_version: ApiVersion::V2,
         // [glance]'s keystoneauth options; [keystone_authtoken] is not read.
         valid_interfaces: vec!["internal".into()],

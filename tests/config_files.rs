@@ -285,6 +285,66 @@ fn errors_from_files_name_the_file_and_line() {
 }
 
 #[test]
+fn signature_verification_options_are_errors_naming_the_option_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (line, expected) in [
+        (
+            "verify_glance_signatures = True",
+            "[glance] verify_glance_signatures = \"True\" asks for image signature \
+             verification, which this client does not do",
+        ),
+        (
+            "enable_certificate_validation = yes",
+            "[glance] enable_certificate_validation = \"yes\" asks for",
+        ),
+        (
+            "default_trusted_certificate_ids = cert-1, cert-2",
+            "[glance] default_trusted_certificate_ids = \"cert-1, cert-2\" asks for",
+        ),
+    ] {
+        let path = write(
+            dir.path(),
+            "nova.conf",
+            &format!("[glance]\napi_servers = http://a:1\n\n{line}\n"),
+        );
+        match Config::from_file(&path) {
+            Err(Error::Config {
+                file,
+                line: at,
+                message,
+            }) => {
+                assert_eq!(file.as_deref(), Some(path.as_path()), "{line}");
+                assert_eq!(at, Some(4), "{line}");
+                assert!(message.starts_with(expected), "{line}: {message}");
+            }
+            other => panic!("{line}: expected a configuration error, got {other:?}"),
+        }
+    }
+    // Switched off, or empty, they ask for nothing.
+    let off = "[glance]\nverify_glance_signatures = False\n\
+               enable_certificate_validation = false\ndefault_trusted_certificate_ids =\n";
+    let config = Config::from_ini_str(off).unwrap();
+    assert!(!config.verify_glance_signatures);
+}
+
+#[test]
+fn a_config_built_in_code_asking_for_signature_checks_is_refused_by_the_client() {
+    let config = Config {
+        verify_glance_signatures: true,
+        ..Config::for_server("http://127.0.0.1:9292")
+    };
+    match glance_client::Client::new(config) {
+        Err(Error::Config { message, .. }) => {
+            assert!(
+                message.starts_with("verify_glance_signatures is true"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+}
+
+#[test]
 fn no_files_give_the_defaults() {
     // Nova's defaults, for what a nova.conf reader always knows: the host
     // image cache under /var/lib/nova, kept 24 hours.

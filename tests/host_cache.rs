@@ -6,7 +6,6 @@
 mod cli;
 mod support;
 
-#[allow(dead_code)] // the download suite uses all of it, this one a part
 #[path = "download/harness.rs"]
 mod harness;
 

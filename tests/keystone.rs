@@ -155,6 +155,56 @@ fn a_revoked_token_is_renewed_once() {
     );
 }
 
+/// Runs `call` on 8 threads released together; their results in order.
+fn on_eight_threads<T: Send + 'static>(
+    client: &Client,
+    call: impl Fn(&Client) -> T + Send + Sync + 'static,
+) -> Vec<T> {
+    let call = std::sync::Arc::new(call);
+    let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, call, start) = (client.clone(), call.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                call(&client)
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+#[test]
+fn eight_threads_share_one_login_and_one_renewal() {
+    let Some(lab) = lab() else { return };
+    let client = Client::new(lab.config(Auth::Password(lab.demo_password()))).unwrap();
+    // Eight threads without a token: one logs in, the others wait for it
+    // (two logins would give two different tokens).
+    let tokens = on_eight_threads(&client, |c| c.auth_token().unwrap().unwrap());
+    assert!(tokens.iter().all(|t| *t == tokens[0]), "one login");
+    let first = tokens[0].clone();
+    // Keystone revokes it before Glance has seen it (Glance caches tokens).
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let revoked = agent
+        .delete(format!("{}/auth/tokens", lab.var("OS_AUTH_URL")))
+        .header("X-Auth-Token", &first)
+        .header("X-Subject-Token", &first)
+        .call()
+        .expect("an answer from Keystone");
+    assert_eq!(revoked.status(), 204, "Keystone revoked the token");
+    // Each thread's request is refused (401); one renews, every request is
+    // repeated with the same new token.
+    let after = on_eight_threads(&client, |c| {
+        support::list_one(c).expect("the request repeated with a new token");
+        c.auth_token().unwrap().unwrap()
+    });
+    assert!(after.iter().all(|t| *t == after[0]), "one renewal");
+    assert_ne!(after[0], first);
+}
+
 #[test]
 fn a_project_without_the_image_service_gives_a_clear_error() {
     let Some(lab) = lab() else { return };

@@ -231,6 +231,146 @@ fn clones_and_threads_share_one_login() {
     }
 }
 
+/// Runs `call` on 8 threads at once (released together) and returns
+/// their results in order.
+fn on_eight_threads<T: Send + 'static>(
+    client: &Client,
+    call: impl Fn(&Client) -> T + Send + Sync + 'static,
+) -> Vec<T> {
+    let call = std::sync::Arc::new(call);
+    let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, call, start) = (client.clone(), call.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                call(&client)
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+#[test]
+fn eight_threads_refused_the_same_token_renew_it_once_with_the_request_id() {
+    let server = Server::run();
+    let body = image_catalog(&url(&server), 3600);
+    let id = "req-0e2b1c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+    server.expect(
+        Expectation::matching(all_of![
+            request::method_path("POST", "/v3/auth/tokens"),
+            // Keystone's log ties each login to the call that needed it.
+            request::headers(contains(("x-openstack-request-id", id))),
+        ])
+        .times(2)
+        .respond_with(cycle![
+            issued("tok-revoked", body.clone()),
+            issued("tok-2", body)
+        ]),
+    );
+    server.expect(
+        Expectation::matching(all_of![
+            request::method_path("GET", "/versions"),
+            request::headers(contains(("x-auth-token", "tok-revoked"))),
+        ])
+        .times(1..=8)
+        .respond_with(status_code(401)),
+    );
+    versions_with(&server, "tok-2", 8);
+    let client = Client::new(Config {
+        global_request_id: Some(id.into()),
+        ..config(Auth::Password(password_login(&server)))
+    })
+    .unwrap();
+    assert_eq!(client.auth_token().unwrap().as_deref(), Some("tok-revoked"));
+    for result in on_eight_threads(&client, |c| c.versions().map(|_| ())) {
+        result.expect("every thread's repeat with the one new token succeeds");
+    }
+    assert_eq!(client.auth_token().unwrap().as_deref(), Some("tok-2"));
+}
+
+#[test]
+fn a_failed_login_reaches_every_waiting_thread_at_once() {
+    let server = Server::run();
+    // One login, slow to fail: the eight threads all wait for it.
+    logins(
+        &server,
+        1,
+        httptest::responders::delay_and_then(
+            Duration::from_secs(2),
+            status_code(401).body(
+                r#"{"error": {"message": "The request you have made requires authentication."}}"#,
+            ),
+        ),
+    );
+    let client = Client::new(config(Auth::Password(password_login(&server)))).unwrap();
+    let errors = on_eight_threads(&client, |c| c.versions().map(|_| ()));
+    let messages: Vec<String> = errors
+        .into_iter()
+        .map(|r| match r {
+            Err(e @ Error::Unauthorized(_)) => e.to_string(),
+            other => panic!("expected Unauthorized, got {other:?}"),
+        })
+        .collect();
+    assert!(messages.iter().all(|m| *m == messages[0]), "{messages:?}");
+    assert!(
+        messages[0].contains("Keystone refused the password login"),
+        "{}",
+        messages[0]
+    );
+}
+
+#[test]
+fn a_login_that_stalls_does_not_delay_requests_whose_token_is_valid() {
+    let server = Server::run();
+    // Valid for 10 s, due for renewal after 5 s; the renewal then hangs 60 s.
+    let body = image_catalog(&url(&server), 10);
+    logins(
+        &server,
+        2,
+        cycle![
+            issued("tok-1", body.clone()),
+            httptest::responders::delay_and_then(Duration::from_secs(60), issued("tok-2", body))
+        ],
+    );
+    server.expect(
+        Expectation::matching(all_of![
+            request::method_path("GET", "/versions"),
+            request::headers(contains(("x-auth-token", "tok-1"))),
+        ])
+        .times(8)
+        .respond_with(status_code(200).body(VERSIONS)),
+    );
+    let client = Client::new(Config {
+        // The stalled login is not cut short while the test runs.
+        io_timeout: Some(Duration::from_secs(120)),
+        ..config(Auth::Password(password_login(&server)))
+    })
+    .unwrap();
+    assert_eq!(client.auth_token().unwrap().as_deref(), Some("tok-1"));
+    std::thread::sleep(Duration::from_millis(5_300));
+    // This caller finds tok-1 due and renews it: its login hangs.
+    let renewer = client.clone();
+    std::thread::spawn(move || renewer.auth_token());
+    let limit = std::time::Instant::now() + Duration::from_secs(5);
+    while !format!("{client:?}").contains("renewing: true") {
+        assert!(std::time::Instant::now() < limit, "no renewal started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Eight requests meanwhile: tok-1 is still valid, none waits for the login.
+    let done = common::within(Duration::from_secs(30), "eight requests with tok-1", {
+        let client = client.clone();
+        move || on_eight_threads(&client, |c| c.versions().map(|_| ()))
+    });
+    for result in done {
+        result.expect("a request with the still-valid token");
+    }
+    assert!(
+        format!("{client:?}").contains("renewing: true"),
+        "the login is still hanging: the requests did not wait for it"
+    );
+}
+
 #[test]
 fn an_expired_token_is_renewed_before_the_next_request() {
     let server = Server::run();

@@ -7,6 +7,8 @@ mod support;
 // More of the suite, in this binary so it shares its one Glance.
 #[path = "real_glance/download.rs"]
 mod download;
+#[path = "real_glance/identity.rs"]
+mod identity;
 #[path = "real_glance/import.rs"]
 mod import;
 #[path = "real_glance/listing.rs"]

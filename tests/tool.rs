@@ -121,6 +121,71 @@ fn configuration_errors_exit_2_naming_the_file_and_line() {
     glance(&["--os-image-url", "ftp://127.0.0.1", "image-list"]).fails(2, &["ftp://127.0.0.1"]);
     glance_with(&["image-list"], &[("OS_IMAGE_API_VERSION", "v2")], None)
         .fails(2, &["OS_IMAGE_API_VERSION", "\"v2\""]);
+    // What this client does not do is not silently ignored.
+    let (_dir, signatures) = config_file(
+        "[glance]\napi_servers = http://127.0.0.1:9\nverify_glance_signatures = True\n",
+    );
+    glance(&["--config-file", &signatures, "image-list"]).fails(
+        2,
+        &[
+            &signatures,
+            ":3",
+            "verify_glance_signatures",
+            "signature verification",
+        ],
+    );
+}
+
+#[test]
+fn the_global_request_id_is_sent_and_a_malformed_one_exits_2() {
+    const REQ: &str = "req-4a1c7f2e-9a43-4d0b-8a55-2f3c9e1b7d60";
+    let server = Server::run();
+    server.expect(
+        Expectation::matching(all_of![
+            request::method_path("GET", format!("/v2/images/{ID}")),
+            request::headers(contains(("x-openstack-request-id", REQ))),
+        ])
+        .times(2)
+        .respond_with(status_code(200).body(SHOW)),
+    );
+    let u = url(&server);
+    glance(&[
+        "--os-image-url",
+        &u,
+        "--os-global-request-id",
+        REQ,
+        "image-show",
+        ID,
+    ])
+    .ok();
+    glance_with(
+        &["--os-image-url", &u, "image-show", ID],
+        &[("OS_GLOBAL_REQUEST_ID", REQ)],
+        None,
+    )
+    .ok();
+    // Refused before any request (any further one would fail the test).
+    glance(&[
+        "--os-image-url",
+        &u,
+        "--os-global-request-id",
+        "req-1",
+        "image-show",
+        ID,
+    ])
+    .fails(
+        2,
+        &["--os-global-request-id", "\"req-1\"", "lowercase UUID"],
+    );
+    glance_with(
+        &["--os-image-url", &u, "image-show", ID],
+        &[(
+            "OS_GLOBAL_REQUEST_ID",
+            "REQ-4A1C7F2E-9A43-4D0B-8A55-2F3C9E1B7D60",
+        )],
+        None,
+    )
+    .fails(2, &["OS_GLOBAL_REQUEST_ID"]);
 }
 
 #[test]

@@ -165,6 +165,12 @@ pub const GLOBAL: &[Opt] = &[
         "INTERFACE",
         "catalog interface: internal, public or admin (env OS_INTERFACE; default internal, then public)",
     ),
+    value(
+        "--os-global-request-id",
+        "ID",
+        "global request id (req-<uuid>) sent with every request, for Glance's logs \
+         (env OS_GLOBAL_REQUEST_ID)",
+    ),
     flag(
         "--debug",
         "log each request (method, URL, status, request id; never a token) on stderr",

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
+use std::ops::ControlFlow;
 
 use glance_client::{
     Client, Image, ImageData, ImageUpdate, ListQuery, NewImage, v2::members::Member,
@@ -11,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::Failure;
 use crate::args::{Invocation, Values};
-use crate::progress::{Bar, Counting};
+use crate::progress::Bar;
 
 /// Runs one command with a client built from the resolved configuration.
 pub fn run(client: &Client, inv: &Invocation, json: bool) -> Result<(), Failure> {
@@ -279,29 +280,28 @@ impl Source {
         Ok(Source::File { file, size })
     }
 
+    /// Uploads the data, drawing the bar from the upload's progress
+    /// callback (the count starts over when a failed attempt is sent again).
     fn send(self, client: &Client, id: &str, progress: bool) -> Result<(), Failure> {
-        match self {
-            Source::File { file, size } => {
-                let mut bar = Bar::new(progress, "upload", Some(size));
-                let mut reader = Counting {
-                    inner: file,
-                    bar: &mut bar,
-                    count: 0,
-                };
-                client.upload(id, ImageData::seekable(&mut reader, Some(size)))?;
-                bar.finish();
+        let (mut file, mut stdin);
+        let (data, mut bar) = match self {
+            Source::File { file: f, size } => {
+                file = f;
+                let data = ImageData::seekable(&mut file, Some(size));
+                (data, Bar::new(progress, "upload", Some(size)))
             }
             Source::Stdin => {
-                let mut bar = Bar::new(progress, "upload", None);
-                let mut reader = Counting {
-                    inner: io::stdin().lock(),
-                    bar: &mut bar,
-                    count: 0,
-                };
-                client.upload(id, ImageData::reader(&mut reader, None))?;
-                bar.finish();
+                stdin = io::stdin().lock();
+                let data = ImageData::reader(&mut stdin, None);
+                (data, Bar::new(progress, "upload", None))
             }
-        }
+        };
+        let data = data.with_progress(|sent, total| {
+            bar.update(sent, total);
+            ControlFlow::Continue(())
+        });
+        client.upload(id, data)?;
+        bar.finish();
         Ok(())
     }
 }

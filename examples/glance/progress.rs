@@ -1,6 +1,6 @@
 //! `--progress`: a one-line bar on stderr, redrawn in place.
 
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 /// How often the bar is redrawn at most (the last state is always drawn).
@@ -96,29 +96,4 @@ pub fn human(bytes: u64) -> String {
         unit += 1;
     }
     format!("{value:.1} {}", UNITS[unit])
-}
-
-/// A reader that reports what passed through it to a [`Bar`]. Seeking (a
-/// retried upload rewinds its file) moves the count with it.
-pub struct Counting<'a, R> {
-    pub inner: R,
-    pub bar: &'a mut Bar,
-    pub count: u64,
-}
-
-impl<R: Read> Read for Counting<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count += n as u64;
-        self.bar.update(self.count, None);
-        Ok(n)
-    }
-}
-
-impl<R: Seek> Seek for Counting<'_, R> {
-    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        let at = self.inner.seek(pos)?;
-        self.count = at;
-        Ok(at)
-    }
 }

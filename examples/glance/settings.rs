@@ -42,6 +42,7 @@ pub fn resolve(global: &Values) -> Result<Settings, Failure> {
     };
 
     apply_login(&mut config, global)?;
+    config.global_request_id = global_request_id(global)?;
 
     match global.one("--os-image-api-version") {
         Some(v) => {
@@ -134,6 +135,32 @@ fn apply_login(config: &mut Config, global: &Values) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `--os-global-request-id`, else `OS_GLOBAL_REQUEST_ID`: `req-` and a
+/// lowercase UUID (the library checks it too; here the error names the
+/// flag or the variable).
+fn global_request_id(global: &Values) -> Result<Option<String>, Failure> {
+    let (id, from, failure): (String, &str, fn(String) -> Failure) =
+        match global.one("--os-global-request-id") {
+            Some(id) => (id.trim().into(), "--os-global-request-id", Failure::Usage),
+            None => match env("OS_GLOBAL_REQUEST_ID") {
+                Some(id) => (id.trim().into(), "OS_GLOBAL_REQUEST_ID", Failure::Config),
+                None => return Ok(None),
+            },
+        };
+    let groups: Vec<&str> = id.strip_prefix("req-").unwrap_or("").split('-').collect();
+    let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+    let hex = groups
+        .iter()
+        .all(|g| g.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+    if lengths != [8, 4, 4, 4, 12] || !hex {
+        return Err(failure(format!(
+            "{from} is {id:?}: expected req- and a lowercase UUID \
+             (req-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"
+        )));
+    }
+    Ok(Some(id))
+}
+
 /// Servers given outside the files replace the files' `api_servers` and
 /// their `endpoint_override` (which would otherwise win over them).
 fn use_servers(config: &mut Config, urls: Vec<String>) {
@@ -212,6 +239,9 @@ pub fn to_json(settings: &Settings) -> Value {
         "vmdk_allowed_types": c.vmdk_allowed_types,
         "image_cache_dir": path(&c.image_cache_dir),
         "image_cache_max_age": c.image_cache_max_age.map(|d| d.as_secs()),
+        "call_timeout": seconds(c.call_timeout),
+        "user_agent_prefix": c.user_agent_prefix,
+        "global_request_id": c.global_request_id,
         "warnings": redact::all(&c.warnings),
     });
     if let Value::Object(fields) = &mut value {

@@ -9,8 +9,13 @@
 //! between the hosts does not matter). When the image API answers 401 anyway
 //! (the token was revoked), the client logs in once more and repeats that
 //! request once. All clones of a [`Client`](crate::Client) share one token,
-//! and threads asking at the same time wait for one login: a password login
-//! costs the server a bcrypt hash (about 0.3 s).
+//! and one login at a time renews it (a password login costs the server a
+//! bcrypt hash, about 0.3 s), without holding a lock across the network: a
+//! request whose token is still valid (only due for renewal) goes on with
+//! it; threads wait only when no valid token exists, each within its own
+//! call's cancel handle and deadline, and a failed login is the error of
+//! every thread that waited for it, at once. The login carries the calling
+//! request's global request id, if any.
 //!
 //! When neither `api_servers` nor `endpoint_override` is configured, the
 //! image API's URL comes from the token's service catalog: service type

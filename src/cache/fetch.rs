@@ -29,7 +29,8 @@ impl ImageCache {
     /// When several threads or processes fetch one image at once, exactly
     /// one downloads; the others wait for its lock and then use what it
     /// published (or download it themselves if it failed). While waiting,
-    /// the progress callback sees the other fetch's bytes and may cancel.
+    /// the progress callback sees the other fetch's bytes and may cancel,
+    /// and `options.cancel` and `options.deadline` apply as to a download.
     ///
     /// Fails for an id that is not a Glance id, an image that is not
     /// `active` ([`Error::ImageNotActive`]), and an image without any
@@ -39,9 +40,22 @@ impl ImageCache {
         &self,
         client: &Client,
         id: &str,
-        mut options: DownloadOptions<'_>,
+        options: DownloadOptions<'_>,
     ) -> Result<CachedImage> {
         names::check_id(id)?;
+        // The options' cancel handle and deadline cover the whole fetch: the
+        // record, the wait for another fetch (checked before each pause,
+        // at most 200 ms apart) and the download.
+        let (client, options, scope) = client.scoped(options)?;
+        scope.outcome(self.fetch_scoped(&client, id, options))
+    }
+
+    fn fetch_scoped(
+        &self,
+        client: &Client,
+        id: &str,
+        mut options: DownloadOptions<'_>,
+    ) -> Result<CachedImage> {
         let image = client.image(id)?;
         if !image.is_active() {
             return Err(Error::ImageNotActive {

@@ -178,7 +178,9 @@ impl Client {
             ApiVersion::V2 => v2::images::download(id, offset)?,
             ApiVersion::V1 => v1::images::download(id, offset)?,
         };
-        let opened = self.transport().open(&request, Retry::Safe)?;
+        let opened = self
+            .transport()
+            .open(&self.ctx(true)?, &request, Retry::Safe)?;
         let (status, headers) = (opened.response.status(), opened.response.headers());
         let start = match version {
             ApiVersion::V2 => wire::parse_download_start(id, status, headers, offset)?,

@@ -20,9 +20,11 @@ pub use upload::ImageData;
 pub use v1_calls::V1Client;
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use http::{Request, Response, StatusCode};
 
+use crate::call::{CallOptions, Cancel, Ctx, Deadline, Hook, check_request_id};
 use crate::config::{ApiVersion, Config};
 use crate::error::{Error, Result};
 use crate::transport::{Retry, Transport};
@@ -44,9 +46,25 @@ use crate::v2;
 /// }
 /// # Ok::<(), glance_client::Error>(())
 /// ```
+///
+/// [`Client::with`] gives a view of the same client whose calls carry a
+/// cancel handle, a deadline or a global request id ([`CallOptions`]).
 #[derive(Clone, Debug)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// What the calls of this view carry.
+    scope: Scope,
+}
+
+/// What every call of a [`Client`] view carries: [`CallOptions`], checked.
+#[derive(Clone, Debug, Default)]
+struct Scope {
+    cancel: Option<Cancel>,
+    deadline: Option<Deadline>,
+    request_id: Option<String>,
+    /// The hooks of a cancel handle linked to two others (see
+    /// [`Client::narrowed`]), alive as long as a view uses it.
+    links: Option<Arc<[Hook; 2]>>,
 }
 
 #[derive(Debug)]
@@ -63,11 +81,108 @@ impl Client {
     /// request (or [`Client::auth_token`]), and its failures, such as
     /// [`Error::Unauthorized`] for a wrong password or [`Error::Catalog`]
     /// when the catalog has no image API, are that call's error.
+    ///
+    /// It also fails, with [`Error::Config`], when the configuration asks
+    /// for what this crate does not do ([`Config::verify_glance_signatures`])
+    /// or gives a [`Config::user_agent_prefix`] or
+    /// [`Config::global_request_id`] that would make a malformed header.
     pub fn new(config: Config) -> Result<Client> {
+        crate::config::refuse_unsupported(&config)?;
+        crate::config::check_identity(&config)?;
         let transport = Transport::new(&config)?;
         Ok(Client {
             inner: Arc::new(Inner { config, transport }),
+            scope: Scope::default(),
         })
+    }
+
+    /// A view of this client (the same servers, token and connections)
+    /// whose calls carry `options`: a cancel handle another thread can
+    /// trigger, a deadline, a global request id. They replace the options
+    /// of the view this is called on. Cheap: nothing is checked or sent
+    /// until a call; an invalid [`CallOptions::request_id`] fails each call
+    /// with [`Error::InvalidInput`] before any request.
+    ///
+    /// Every call of the view takes them: listings (the [`Images`] iterator
+    /// keeps the view), show, create, update, delete, upload, stage,
+    /// downloads, [`Client::auth_token`] and the Keystone logins calls make.
+    /// See [`CallOptions`] for what a cancel and a deadline do, and how soon.
+    pub fn with(&self, options: CallOptions) -> Client {
+        let deadline = options.deadline.map(|at| Deadline {
+            at,
+            what: "the call's deadline (CallOptions::deadline)".into(),
+        });
+        Client {
+            inner: self.inner.clone(),
+            scope: Scope {
+                cancel: options.cancel,
+                deadline,
+                request_id: options.request_id,
+                links: None,
+            },
+        }
+    }
+
+    /// This view, its calls also stopped by `cancel` and over by
+    /// `deadline` (named `what` in errors), whichever comes first.
+    pub(crate) fn narrowed(
+        &self,
+        cancel: Option<&Cancel>,
+        deadline: Option<Instant>,
+        what: &str,
+    ) -> Client {
+        let mut scope = self.scope.clone();
+        match (&scope.cancel, cancel) {
+            (Some(mine), Some(also)) => {
+                let (either, hooks) = Cancel::either(mine, also);
+                scope.cancel = Some(either);
+                scope.links = Some(Arc::new(hooks));
+            }
+            (None, Some(also)) => scope.cancel = Some(also.clone()),
+            _ => {}
+        }
+        if let Some(at) = deadline
+            && scope.deadline.as_ref().is_none_or(|d| at < d.at)
+        {
+            scope.deadline = Some(Deadline {
+                at,
+                what: what.into(),
+            });
+        }
+        Client {
+            inner: self.inner.clone(),
+            scope,
+        }
+    }
+
+    /// The context of one call of this view, from its start: the view's
+    /// cancel handle, deadline and request id (checked, else the
+    /// configuration's), and for a call without image data (`data` false)
+    /// [`Config::call_timeout`] from now. Fails when the request id is
+    /// malformed or the call is already cancelled or past its deadline.
+    pub(crate) fn ctx(&self, data: bool) -> Result<Ctx> {
+        let request_id = match &self.scope.request_id {
+            Some(id) => {
+                check_request_id(id)
+                    .map_err(|why| Error::InvalidInput(format!("CallOptions::request_id {why}")))?;
+                Some(id.clone())
+            }
+            None => self.inner.config.global_request_id.clone(),
+        };
+        let mut ctx = Ctx::new(self.scope.cancel.clone(), request_id);
+        if let Some(deadline) = &self.scope.deadline {
+            ctx.limit(deadline.clone());
+        }
+        if let Some(timeout) = self.inner.config.call_timeout.filter(|_| !data)
+            && let Some(at) = Instant::now().checked_add(timeout)
+        {
+            ctx.limit(Deadline {
+                at,
+                what: format!("the call's timeout (Config::call_timeout, {timeout:?})").into(),
+            });
+        }
+        ctx.check(|| "starting the call".into())?;
+        Ok(ctx)
     }
 
     /// The configuration the client was built from.
@@ -88,7 +203,7 @@ impl Client {
     /// without authentication. It is a secret: for handing to another
     /// program, never for a log.
     pub fn auth_token(&self) -> Result<Option<String>> {
-        self.inner.transport.token()
+        self.inner.transport.token(&self.ctx(false)?)
     }
 
     fn version(&self) -> ApiVersion {
@@ -126,7 +241,11 @@ impl Client {
         retry: Retry,
         parse: impl FnOnce(&Response<Vec<u8>>) -> Result<T>,
     ) -> Result<T> {
-        let response = self.inner.transport.json(&request?, retry)?;
+        let request = request?;
+        let response = self
+            .inner
+            .transport
+            .json(&self.ctx(false)?, &request, retry)?;
         parse(&response)
     }
 
@@ -182,7 +301,11 @@ impl Client {
         what: &str,
         done: &str,
     ) -> Result<(Response<Vec<u8>>, bool)> {
-        let (response, after_loss) = self.inner.transport.json_noting_loss(request, retry)?;
+        let ctx = self.ctx(false)?;
+        let (response, after_loss) = self
+            .inner
+            .transport
+            .json_noting_loss(&ctx, request, retry)?;
         let met = after_loss && response.status() == status;
         if met {
             log::warn!(

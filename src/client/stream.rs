@@ -3,6 +3,8 @@
 use std::fmt;
 use std::io::{self, Read};
 
+use crate::call::Ctx;
+use crate::error::Error;
 use crate::transport::Opened;
 use crate::wire::DownloadStart;
 
@@ -11,10 +13,17 @@ use crate::wire::DownloadStart;
 /// It carries the length and `Content-MD5` the server announced so a caller
 /// can check them; reading does not verify anything by itself (use
 /// [`Client::download`](crate::Client::download) for a verified copy).
+///
+/// From a [`Client::with`](crate::Client::with) view, reading keeps to the
+/// view's cancel handle and deadline: a read after a cancel fails with
+/// [`Error::Cancelled`](crate::Error::Cancelled), one past the deadline
+/// with [`Error::DeadlineExceeded`](crate::Error::DeadlineExceeded) (each
+/// carried in an `io::Error`, of kind `Interrupted` and `TimedOut`).
 pub struct ImageStream {
     reader: ureq::BodyReader<'static>,
     start: DownloadStart,
     server: String,
+    ctx: Ctx,
 }
 
 impl ImageStream {
@@ -24,6 +33,7 @@ impl ImageStream {
             reader: body.into_reader(),
             start,
             server: opened.server,
+            ctx: opened.ctx,
         }
     }
 
@@ -61,9 +71,17 @@ impl ImageStream {
 
 impl Read for ImageStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.reader
-            .read(buf)
-            .map_err(|e| crate::transport::body_error(&self.server, e))
+        let server = &self.server;
+        self.ctx
+            .check(|| format!("reading the image from {server}"))
+            .map_err(Error::into_io)?;
+        self.reader.read(buf).map_err(|e| {
+            // A read that failed (timed out) after a cancel: the cancel's.
+            match self.ctx.check(String::new) {
+                Err(Error::Cancelled) => Error::Cancelled.into_io(),
+                _ => crate::transport::body_error(server, &self.ctx, e),
+            }
+        })
     }
 }
 

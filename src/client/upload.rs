@@ -4,14 +4,16 @@
 use std::fmt;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use http::{Request, Response};
 
 use super::Client;
+use crate::call::ProgressFn;
 use crate::config::ApiVersion;
 use crate::error::{ApiError, Error, Result};
-use crate::transport::{Payload, ReadSeek, Retry};
+use crate::transport::{Payload, ReadSeek, Retry, Source as UploadSource};
 use crate::{v1, v2, wire};
 
 /// Image data to send, for [`Client::upload`], [`Client::stage`] and v1's
@@ -24,17 +26,28 @@ use crate::{v1, v2, wire};
 /// request carries `Content-Length`, otherwise the data goes chunked; a
 /// file's size is read from the file.
 ///
+/// A failure to read the data (the file's or reader's own I/O error) is an
+/// [`Error::Io`] naming the source: it is not the server's, so it is never
+/// retried and no further request follows it. A progress callback
+/// ([`ImageData::with_progress`]) sees the bytes as they are read.
+///
 /// ```no_run
+/// use std::ops::ControlFlow;
 /// use glance_client::{Client, Config, ImageData};
 ///
 /// let client = Client::new(Config::for_server("http://127.0.0.1:9292"))?;
 /// client.upload("0c6a0b7e-1d1e-4f0e-9d8b-0e2b1c3d4e5f", ImageData::file("cirros.img"))?;
 /// let mut stdin = std::io::stdin().lock();
-/// client.upload("5f2d1b3e-6a1c-4c8e-9b0d-2e4f6a8c0b1d", ImageData::reader(&mut stdin, None))?;
+/// let data = ImageData::reader(&mut stdin, None).with_progress(|sent, _| {
+///     eprintln!("{sent} bytes sent");
+///     ControlFlow::Continue(())
+/// });
+/// client.upload("5f2d1b3e-6a1c-4c8e-9b0d-2e4f6a8c0b1d", data)?;
 /// # Ok::<(), glance_client::Error>(())
 /// ```
 pub struct ImageData<'a> {
     source: Source<'a>,
+    progress: Option<ProgressFn<'a>>,
 }
 
 enum Source<'a> {
@@ -55,6 +68,7 @@ impl<'a> ImageData<'a> {
     pub fn file(path: impl Into<PathBuf>) -> ImageData<'a> {
         ImageData {
             source: Source::File(path.into()),
+            progress: None,
         }
     }
 
@@ -63,6 +77,7 @@ impl<'a> ImageData<'a> {
     pub fn seekable<R: Read + Seek>(reader: &'a mut R, size: Option<u64>) -> ImageData<'a> {
         ImageData {
             source: Source::Seekable { reader, size },
+            progress: None,
         }
     }
 
@@ -70,12 +85,32 @@ impl<'a> ImageData<'a> {
     pub fn reader(reader: &'a mut dyn Read, size: Option<u64>) -> ImageData<'a> {
         ImageData {
             source: Source::Reader { reader, size },
+            progress: None,
         }
+    }
+
+    /// The same data, with a progress callback (as
+    /// [`DownloadOptions::progress`](crate::DownloadOptions::progress)):
+    /// called after each read from the source with the bytes read so far
+    /// and the size, when known (a file's, or the one given). Returning
+    /// `ControlFlow::Break(())` stops the upload with [`Error::Cancelled`]:
+    /// the request is cut off, not retried, and no further request follows.
+    /// The count starts again from 0 when an attempt is retried (a file or
+    /// seekable reader rewound).
+    pub fn with_progress(
+        mut self,
+        progress: impl FnMut(u64, Option<u64>) -> ControlFlow<()> + 'a,
+    ) -> ImageData<'a> {
+        self.progress = Some(Box::new(progress));
+        self
     }
 }
 
 impl fmt::Debug for ImageData<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.progress.is_some() {
+            f.write_str("(with progress) ")?;
+        }
         match &self.source {
             Source::File(path) => f.debug_tuple("File").field(path).finish(),
             Source::Seekable { size, .. } => {
@@ -129,6 +164,12 @@ impl Client {
         request: impl FnOnce(Option<u64>) -> Result<Request<Vec<u8>>>,
     ) -> Result<Response<Vec<u8>>> {
         let transport = self.transport();
+        let ctx = self.ctx(true)?;
+        let source = |what: String, size| UploadSource {
+            what,
+            size,
+            progress: data.progress,
+        };
         match data.source {
             Source::File(path) => {
                 let (mut file, size) = open_sized(&path)?;
@@ -137,7 +178,8 @@ impl Client {
                     reader: &mut file,
                     start: 0,
                 };
-                transport.send_payload(&request, payload, retry, refused)
+                let source = source(path.display().to_string(), Some(size));
+                transport.send_payload(&ctx, &request, payload, source, retry, refused)
             }
             Source::Seekable { reader, size } => {
                 let request = request(size)?;
@@ -145,11 +187,20 @@ impl Client {
                     .stream_position()
                     .map_err(|e| Error::io("reading the upload source's position", e))?;
                 let payload = Payload::Rewindable { reader, start };
-                transport.send_payload(&request, payload, retry, refused)
+                let source = source("the upload source".into(), size);
+                transport.send_payload(&ctx, &request, payload, source, retry, refused)
             }
             Source::Reader { reader, size } => {
                 let request = request(size)?;
-                transport.send_payload(&request, Payload::Stream(reader), retry, refused)
+                let source = source("the upload source".into(), size);
+                transport.send_payload(
+                    &ctx,
+                    &request,
+                    Payload::Stream(reader),
+                    source,
+                    retry,
+                    refused,
+                )
             }
         }
     }

@@ -5,6 +5,7 @@
 //! [`Config::from_file`], [`Config::from_files`] or [`Config::from_ini_str`]
 //! (the rules are in [`Config`]'s documentation).
 
+mod checks;
 mod compute;
 mod ini;
 mod interp;
@@ -18,6 +19,8 @@ use std::time::Duration;
 
 use crate::auth::Auth;
 use crate::error::{Error, Result};
+
+pub(crate) use checks::{check_identity, refuse_unsupported};
 
 /// Which image API the client speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -75,7 +78,7 @@ pub struct FileSystem {
 /// | `[glance] cafile`, `certfile`, `keyfile` (old names `[ssl] ca_file`, `cert_file`, `key_file`) | `cafile`, `certfile`, `keyfile` |
 /// | `[glance] timeout` (whole seconds) | both `connect_timeout` and `io_timeout`, as the Python clients apply one timeout to the connection and to each read |
 /// | `[glance] allowed_direct_url_schemes` (list) | `allowed_direct_url_schemes` |
-/// | `[glance] verify_glance_signatures` | `verify_glance_signatures` |
+/// | `[glance] verify_glance_signatures` | `verify_glance_signatures`; `True` is an error (see below) |
 /// | `[glance] api_version` (1 or 2; old switch `use_glance_v1`) | `api_version` |
 /// | `[image_file_url] filesystems` (list) and each `[image_file_url:NAME]` `id`, `mountpoint` (absolute) | `filesystems` |
 /// | `[glance] auth_type` = `password` (or `v3password`) with `auth_url`, `username` or `user_id`, `user_domain_name` or `user_domain_id`, `password`, `project_name` or `project_id`, `project_domain_name` or `project_domain_id` | `auth` = [`Auth::Password`] |
@@ -104,6 +107,11 @@ pub struct FileSystem {
 /// I/O beyond the file, so an unset `my_ip` becomes `127.0.0.1`, with a warning
 /// saying so. With none of `api_servers`, `host`, `port` and `protocol` set,
 /// `api_servers` stays empty rather than guessing `http://$my_ip:9292`.
+///
+/// A setting asking for what this crate does not do yet is an error naming
+/// the option, rather than a silent no-op: `[glance] verify_glance_signatures
+/// = True`, `enable_certificate_validation = True` and a non-empty
+/// `default_trusted_certificate_ids` (image signature verification).
 ///
 /// Errors are [`Error::Config`] with the file and line,
 /// naming the option and what was expected. URLs must be ASCII (an
@@ -157,8 +165,10 @@ pub struct Config {
     pub allowed_direct_url_schemes: Vec<String>,
     /// Local mounts of Glance file stores (`[image_file_url]`).
     pub filesystems: Vec<FileSystem>,
-    /// Whether image signatures should be verified (parsed and reported; this
-    /// crate does not check signatures).
+    /// Whether image signatures should be verified. This crate does not
+    /// verify signatures yet, so `true` is refused: [`Client::new`](crate::Client::new)
+    /// fails with [`Error::Config`] (and so does a nova.conf that sets it),
+    /// rather than leave an operator believing images are checked.
     pub verify_glance_signatures: bool,
     /// Turns off the deep format inspection of downloads (nova.conf
     /// `[workarounds] disable_deep_image_inspection`; default `false`: every
@@ -179,6 +189,27 @@ pub struct Config {
     /// when `remove_unused_base_images = False`, and for a config built in
     /// code).
     pub image_cache_max_age: Option<Duration>,
+    /// The longest a call without image data may take, from its start to
+    /// its end, retries, pauses and a Keystone login included (`None`, the
+    /// default: no limit beyond the timeouts). Past it the call ends with
+    /// [`Error::DeadlineExceeded`]. Each page of a listing is such a call.
+    /// Uploads, stages and downloads, whose time grows with the image, are
+    /// bounded instead by [`CallOptions::deadline`](crate::CallOptions::deadline)
+    /// and [`DownloadOptions::deadline`](crate::DownloadOptions::deadline)
+    /// (their own requests for records still by this).
+    pub call_timeout: Option<Duration>,
+    /// Product tokens put before this crate's own in the `User-Agent` header,
+    /// e.g. `my-agent/1.2` gives `my-agent/1.2 glance-client-rust/0.1.0`
+    /// (`None`: the crate's token alone). Printable ASCII; anything else is
+    /// an [`Error::Config`] at [`Client::new`](crate::Client::new).
+    pub user_agent_prefix: Option<String>,
+    /// The global request id every request carries as
+    /// `X-OpenStack-Request-ID` (Keystone logins included), so that Glance
+    /// logs it with its own request id: `req-` and a lowercase UUID, as Nova
+    /// sends its context's (`None`, the default: no header). A call's
+    /// [`CallOptions::request_id`](crate::CallOptions::request_id) replaces
+    /// it. Any other form is an [`Error::Config`] at [`Client::new`](crate::Client::new).
+    pub global_request_id: Option<String>,
     /// Deprecation and other warnings produced while reading configuration
     /// files; empty for a config built in code.
     pub warnings: Vec<String>,
@@ -212,6 +243,9 @@ impl Default for Config {
             vmdk_allowed_types: crate::inspect::Policy::default().vmdk_allowed_types,
             image_cache_dir: None,
             image_cache_max_age: None,
+            call_timeout: None,
+            user_agent_prefix: None,
+            global_request_id: None,
             warnings: Vec::new(),
         }
     }

@@ -35,6 +35,7 @@ pub(crate) fn config_from_ini(mut ini: Ini) -> Result<Config> {
     if let Some(v) = r.get(GLANCE, "allowed_direct_url_schemes")? {
         config.allowed_direct_url_schemes = v.list();
     }
+    super::checks::refuse_unsupported_options(&mut r)?;
     if let Some(v) = r.get(GLANCE, "verify_glance_signatures")? {
         config.verify_glance_signatures = v.boolean()?;
     }

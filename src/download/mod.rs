@@ -20,6 +20,7 @@ mod http;
 mod inspecting;
 mod local;
 mod location;
+mod scope;
 mod staged;
 pub(crate) mod verify;
 
@@ -30,17 +31,16 @@ use std::fmt;
 use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
+use crate::call::Cancel;
 use crate::client::Client;
 use crate::config::{ApiVersion, Config};
 use crate::error::{Error, Result};
 use crate::image::Image;
 use inspecting::InspectPlan;
 
-/// A progress callback: called with the bytes done and the total, when
-/// known; returning `ControlFlow::Break(())` stops the transfer with
-/// [`Error::Cancelled`](crate::Error::Cancelled).
-pub type ProgressFn<'a> = Box<dyn FnMut(u64, Option<u64>) -> ControlFlow<()> + 'a>;
+pub use crate::call::ProgressFn;
 
 /// How a download behaves. `Default` is what most callers want: fsync,
 /// local copies allowed (when the configuration maps a file store and the
@@ -112,6 +112,19 @@ pub struct DownloadOptions<'a> {
     /// [`Error::UnsafeImage`](crate::Error::UnsafeImage), as soon as that is
     /// certain, and nothing is published; see [`crate::inspect`].
     pub inspect: Inspect,
+    /// Stops the download when triggered from another thread: it ends
+    /// with [`Error::Cancelled`](crate::Error::Cancelled) and publishes
+    /// nothing (default `None`). A [`Client::with`] view's
+    /// [`CallOptions::cancel`](crate::CallOptions::cancel) stops it too.
+    pub cancel: Option<Cancel>,
+    /// The download must be over by then, its record, local copy, resumes
+    /// and every read included: past it, it ends with
+    /// [`Error::DeadlineExceeded`](crate::Error::DeadlineExceeded) naming
+    /// this deadline, and publishes nothing (default `None`). With a view's
+    /// [`CallOptions::deadline`](crate::CallOptions::deadline) the sooner
+    /// applies. ([`Config::call_timeout`](crate::Config::call_timeout)
+    /// bounds only the request for the image record.)
+    pub deadline: Option<Instant>,
 }
 
 impl Default for DownloadOptions<'_> {
@@ -125,6 +138,8 @@ impl Default for DownloadOptions<'_> {
             verify_all: false,
             max_resumes: 5,
             inspect: Inspect::default(),
+            cancel: None,
+            deadline: None,
         }
     }
 }
@@ -140,6 +155,8 @@ impl fmt::Debug for DownloadOptions<'_> {
             .field("verify_all", &self.verify_all)
             .field("max_resumes", &self.max_resumes)
             .field("inspect", &self.inspect)
+            .field("cancel", &self.cancel)
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -237,13 +254,25 @@ impl Client {
         dest: impl AsRef<Path>,
         options: DownloadOptions<'_>,
     ) -> Result<DownloadReport> {
-        let staged = staged::Staged::create(dest.as_ref())?;
+        let (client, options, scope) = self.scoped(options)?;
+        scope.outcome(client.download_scoped(id, dest.as_ref(), options))
+    }
+
+    /// [`Client::download`] on the view [`Client::scoped`] made.
+    fn download_scoped(
+        &self,
+        id: &str,
+        dest: &Path,
+        options: DownloadOptions<'_>,
+    ) -> Result<DownloadReport> {
+        let staged = staged::Staged::create(dest)?;
         let image = self.image(id)?;
         self.download_staged(&image, staged, options)
     }
 
     /// [`Client::download`] of an image whose record the caller already
-    /// read (the host cache does, to compare it with its own).
+    /// read (the host cache does, to compare it with its own), on a view
+    /// [`Client::scoped`] made.
     pub(crate) fn download_image(
         &self,
         image: &Image,
@@ -276,6 +305,7 @@ impl Client {
                 refusals: &mut refusals,
             };
             if let Some((bytes, verified, source)) = local.copy(self.config())? {
+                self.still_wanted()?;
                 let path = staged.publish(options.fsync)?;
                 let report = DownloadReport {
                     path: Some(path),
@@ -297,6 +327,7 @@ impl Client {
             progress: &mut progress,
         };
         let fetched = http::fetch(self, image, checks, &mut staged, how)?;
+        self.still_wanted()?;
         let path = staged.publish(options.fsync)?;
         Ok(fetched.report(Some(path), refusals))
     }
@@ -310,6 +341,17 @@ impl Client {
     /// Local copies are not used here (there would be nothing to fall back
     /// from after a bad local copy), and `fsync` is the writer's business.
     pub fn download_to(
+        &self,
+        id: &str,
+        out: &mut dyn Write,
+        options: DownloadOptions<'_>,
+    ) -> Result<DownloadReport> {
+        let (client, options, scope) = self.scoped(options)?;
+        scope.outcome(client.download_to_scoped(id, out, options))
+    }
+
+    /// [`Client::download_to`] on the view [`Client::scoped`] made.
+    fn download_to_scoped(
         &self,
         id: &str,
         out: &mut dyn Write,

@@ -23,12 +23,17 @@ pub(super) struct Routes {
     pub(super) rotation: Rotation,
 }
 
-/// What every agent is built from: TLS, the proxy environment, timeouts.
+/// This crate's product token in the `User-Agent` header.
+const USER_AGENT: &str = concat!("glance-client-rust/", env!("CARGO_PKG_VERSION"));
+
+/// What every agent is built from: TLS, the proxy environment, timeouts,
+/// the `User-Agent`.
 pub(super) struct Connector {
     tls: ureq::tls::TlsConfig,
     env: proxy::ProxyEnv,
     connect_timeout: Option<Duration>,
     io_timeout: Option<Duration>,
+    user_agent: String,
 }
 
 impl fmt::Debug for Connector {
@@ -48,6 +53,7 @@ impl Connector {
             env: proxy::ProxyEnv::from_process(),
             connect_timeout: config.connect_timeout,
             io_timeout: config.io_timeout,
+            user_agent: user_agent(config.user_agent_prefix.as_deref()),
         })
     }
 
@@ -63,7 +69,7 @@ impl Connector {
         Ok(Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
-            .user_agent(concat!("glance-client-rust/", env!("CARGO_PKG_VERSION")))
+            .user_agent(&self.user_agent)
             .timeout_connect(self.connect_timeout)
             .timeout_per_read(self.io_timeout)
             .timeout_per_write(self.io_timeout)
@@ -89,5 +95,27 @@ impl Connector {
             servers,
             agents,
         })
+    }
+}
+
+/// The `User-Agent`: the caller's product tokens, then this crate's.
+fn user_agent(prefix: Option<&str>) -> String {
+    match prefix.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(prefix) => format!("{prefix} {USER_AGENT}"),
+        None => USER_AGENT.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_crate_token_ends_the_user_agent() {
+        assert_eq!(user_agent(None), USER_AGENT);
+        assert_eq!(
+            user_agent(Some("my-agent/1.2 ")),
+            format!("my-agent/1.2 {USER_AGENT}")
+        );
     }
 }

@@ -6,6 +6,7 @@ use std::io::{self, Read};
 
 use http::Response;
 
+use crate::call::Ctx;
 use crate::error::{Error, Result};
 use crate::wire;
 
@@ -14,46 +15,80 @@ use crate::wire;
 pub(crate) const MAX_ERROR_BODY: u64 = 64 * 1024;
 
 /// Reads a whole answer, capped at [`wire::MAX_JSON_BODY`]; a body that
-/// breaks off is a (retryable) transport error.
+/// breaks off is a (retryable) transport error. The call's `ctx` is
+/// checked between reads: a cancel or a deadline ends the read.
 ///
 /// A non-2xx answer's body is read only up to [`MAX_ERROR_BODY`] (see
 /// [`read_error_body`]), so an error keeps the meaning of its status
 /// however large or broken its body is.
 pub(crate) fn read_capped(
     server: &str,
+    ctx: &Ctx,
     response: Response<ureq::Body>,
 ) -> Result<Response<Vec<u8>>> {
+    let during = || format!("reading the answer from {server}");
     if !response.status().is_success() {
         let (parts, body) = response.into_parts();
-        let response = Response::from_parts(parts, read_error_body(body));
+        let response = Response::from_parts(parts, read_error_body(ctx, body));
+        ctx.check(during)?;
         retryable_status(&response)?;
         return Ok(response);
     }
-    let (parts, mut body) = response.into_parts();
-    let bytes = body
-        .with_config()
-        .limit(wire::MAX_JSON_BODY)
-        .read_to_vec()
-        .map_err(|e| match e {
+    let (parts, body) = response.into_parts();
+    let mut reader = body.into_with_config().limit(wire::MAX_JSON_BODY).reader();
+    let mut bytes = Vec::new();
+    read_checked(ctx, &mut reader, &mut bytes, u64::MAX).map_err(|e| {
+        // A cancel stops the read as a deadline does: say which it was.
+        if let Err(own) = ctx.check(during) {
+            return own;
+        }
+        match e {
             ureq::Error::BodyExceedsLimit(n) => {
                 Error::invalid_response(format!("answer larger than {n} bytes"))
             }
-            other => transport_error(server, other),
-        })?;
+            other => call_error(server, ctx, other, during),
+        }
+    })?;
     let response = Response::from_parts(parts, bytes);
     retryable_status(&response)?;
     Ok(response)
 }
 
+/// Appends what `reader` gives to `bytes`, at most `cap` bytes, checking
+/// the call's `ctx` before each read: a cancel or a passed deadline stops
+/// it with ureq's global timeout (the caller asks `ctx` which it was).
+fn read_checked(
+    ctx: &Ctx,
+    reader: &mut impl Read,
+    bytes: &mut Vec<u8>,
+    cap: u64,
+) -> std::result::Result<(), ureq::Error> {
+    let mut buf = [0u8; 16 * 1024];
+    while (bytes.len() as u64) < cap {
+        if ctx.check(String::new).is_err() {
+            return Err(ureq::Error::Timeout(ureq::Timeout::Global));
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(cap - bytes.len() as u64).unwrap_or(usize::MAX));
+        match reader.read(&mut buf[..want]) {
+            Ok(0) => break,
+            Ok(n) => bytes.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ureq::Error::from(e)),
+        }
+    }
+    Ok(())
+}
+
 /// The first [`MAX_ERROR_BODY`] bytes of an error answer's body: what
-/// was read when the body is longer or breaks off (the rest is left
-/// unread, and the connection is not reused). Never an error: the status
-/// is the answer, the body only its explanation.
-pub(crate) fn read_error_body(body: ureq::Body) -> Vec<u8> {
+/// was read when the body is longer, breaks off or the call is cancelled
+/// (the rest is left unread, and the connection is not reused). Never an
+/// error: the status is the answer, the body only its explanation.
+pub(crate) fn read_error_body(ctx: &Ctx, body: ureq::Body) -> Vec<u8> {
     let mut bytes = Vec::new();
-    let mut reader = body.into_reader().take(MAX_ERROR_BODY);
-    // On a read error `read_to_end` keeps what it read, which is what we want.
-    let _ = reader.read_to_end(&mut bytes);
+    // On a failure what was read is kept, which is what we want.
+    let _ = read_checked(ctx, &mut body.into_reader(), &mut bytes, MAX_ERROR_BODY);
     bytes
 }
 
@@ -92,11 +127,29 @@ pub(super) fn never_sent(err: &ureq::Error) -> bool {
 }
 
 /// Maps a failure while reading a response body as `io::Read` (where ureq
-/// hands its errors over as `io::Error`) to [`Error::Transport`] carried in
-/// an `io::Error`: [`Error::from_io`] recovers it, and a timeout keeps the
+/// hands its errors over as `io::Error`) to [`Error::Transport`] (or, when
+/// the call's deadline cut it, [`Error::DeadlineExceeded`]) carried in an
+/// `io::Error`: [`Error::from_io`] recovers it, and a timeout keeps the
 /// kind `TimedOut`.
-pub(crate) fn body_error(server: &str, err: io::Error) -> io::Error {
-    transport_error(server, ureq::Error::from(err)).into_io()
+pub(crate) fn body_error(server: &str, ctx: &Ctx, err: io::Error) -> io::Error {
+    let during = || format!("reading the image from {server}");
+    call_error(server, ctx, ureq::Error::from(err), during).into_io()
+}
+
+/// Maps a ureq failure of a call: the timeout of the call's deadline
+/// (ureq's global timeout, which only a deadline sets) to
+/// [`Error::DeadlineExceeded`] saying it happened `during` something, any
+/// other as [`transport_error`].
+pub(super) fn call_error(
+    server: &str,
+    ctx: &Ctx,
+    err: ureq::Error,
+    during: impl FnOnce() -> String,
+) -> Error {
+    match err {
+        ureq::Error::Timeout(ureq::Timeout::Global) => ctx.deadline_passed(during()),
+        other => transport_error(server, other),
+    }
 }
 
 /// Maps a ureq failure to [`Error::Transport`] naming the server, with a

@@ -14,6 +14,7 @@ use super::failure::read_capped;
 use super::retry::{Call, Failed, Policy, Retry};
 use super::{outgoing, send_on};
 use crate::auth::{self, Held, Login, Session};
+use crate::call::Ctx;
 use crate::error::Result;
 use crate::wire;
 
@@ -52,20 +53,28 @@ impl Keystone {
     }
 
     /// The current token, logging in first when there is none or it is
-    /// about to expire.
-    pub(super) fn token(&self, policy: &Policy) -> Result<Arc<Held>> {
-        self.session.token(|login| self.log_in(login, policy))
+    /// about to expire (see [`Session::token`] for who waits for whom).
+    pub(super) fn token(&self, ctx: &Ctx, policy: &Policy) -> Result<Arc<Held>> {
+        self.session
+            .token(ctx, |login| self.log_in(ctx, login, policy))
     }
 
     /// A token to use instead of `rejected`, which the image API refused.
-    pub(super) fn renew(&self, rejected: &Arc<Held>, policy: &Policy) -> Result<Arc<Held>> {
+    pub(super) fn renew(
+        &self,
+        ctx: &Ctx,
+        rejected: &Arc<Held>,
+        policy: &Policy,
+    ) -> Result<Arc<Held>> {
         self.session
-            .renew(rejected, |login| self.log_in(login, policy))
+            .renew(ctx, rejected, |login| self.log_in(ctx, login, policy))
     }
 
     /// One login, repeated like a safe request after a connection failure
-    /// or a 502/503/504.
-    fn log_in(&self, login: &Login, policy: &Policy) -> Result<Held> {
+    /// or a 502/503/504, within the call `ctx` of the caller that sends it
+    /// (its cancel handle and deadline; its global request id is sent too,
+    /// so that Keystone's log ties the login to the call that needed it).
+    fn log_in(&self, ctx: &Ctx, login: &Login, policy: &Policy) -> Result<Held> {
         let describe = login.describe();
         let request = auth::login_request(&self.url, login)?;
         let call = Call {
@@ -73,9 +82,9 @@ impl Keystone {
             retry: Retry::Safe,
             next: "trying again",
         };
-        policy.run(&call, |_, _| {
+        policy.run(ctx, &call, |_, _| {
             let started = Instant::now();
-            let held = self.attempt(&request).and_then(|response| {
+            let held = self.attempt(ctx, &request).and_then(|response| {
                 self.issued(&response, &describe, started)
                     .map_err(|error| Failed {
                         // Keystone answered: its refusal is the answer.
@@ -89,12 +98,15 @@ impl Keystone {
 
     fn attempt(
         &self,
+        ctx: &Ctx,
         request: &Request<Vec<u8>>,
     ) -> std::result::Result<Response<Vec<u8>>, Failed> {
         let url = request.uri().to_string();
-        let outgoing = outgoing(request, &url, None, request.body().as_slice())?;
-        let response = send_on(&self.agent, &self.server, outgoing)?;
-        Ok(read_capped(&self.server, response)?)
+        let body = request.body().as_slice();
+        let outgoing = outgoing(request, &url, None, ctx.request_id(), body)?;
+        let during = || format!("logging in to Keystone at {url}");
+        let response = send_on(&self.agent, &self.server, ctx, outgoing, during)?;
+        Ok(read_capped(&self.server, ctx, response)?)
     }
 
     /// The token of a login's answer, obtained at `started`.

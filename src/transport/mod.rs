@@ -17,6 +17,16 @@
 //! - Timeouts: `connect_timeout` bounds connecting (TCP, proxy, TLS);
 //!   `io_timeout` bounds each single read and write, so a stalled server is
 //!   detected while a long download that keeps moving is never cut off.
+//! - Each call carries a context (`crate::call::Ctx`): its cancel handle,
+//!   checked before each attempt and between reads and writes, and waking
+//!   the pause between attempts; its deadline, which becomes ureq's global
+//!   timeout of each request (what is left of it), so every read and write
+//!   ends by then, and ends the call with `Error::DeadlineExceeded`; and its
+//!   global request id, sent as `X-OpenStack-Request-ID` (logins too).
+//! - An upload's source is read through a wrapper that keeps its own
+//!   failure, so that a source that fails (or a cancel, or the progress
+//!   callback) is told from a connection that fails: the former ends the
+//!   call as it is, never retried nor blamed on the server.
 //! - TLS: see [`tls`]; proxies: see [`proxy`]. Through an HTTP proxy ureq
 //!   always tunnels with `CONNECT`, `http://` servers too (curl would send
 //!   those in absolute form instead).
@@ -45,20 +55,21 @@ mod servers;
 mod tls;
 
 use std::fmt;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::{Arc, OnceLock};
 
 use http::{Request, Response};
 use ureq::{Agent, AsSendBody, SendBody};
 
 use crate::auth::{self, Auth, Held, Login};
+use crate::call::{Ctx, ProgressFn};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::wire;
 
 use connect::{Connector, Routes};
 pub(crate) use failure::{body_error, is_retryable, read_capped};
-use failure::{never_sent, read_error_body, transport_error};
+use failure::{call_error, never_sent, read_error_body};
 use keystone::Keystone;
 pub(crate) use retry::Retry;
 use retry::{Call, Failed, Policy};
@@ -75,6 +86,17 @@ pub(crate) enum Payload<'a> {
     },
 }
 
+/// The upload source as errors and the progress callback see it.
+pub(crate) struct Source<'a> {
+    /// What it is, for an error: `/path/to/file`, `the upload source`.
+    pub(crate) what: String,
+    /// Its size, when known (the progress callback's total).
+    pub(crate) size: Option<u64>,
+    /// Called with the bytes read from it so far in this attempt; a break
+    /// stops the upload with [`Error::Cancelled`].
+    pub(crate) progress: Option<ProgressFn<'a>>,
+}
+
 /// `Read + Seek` as one object-safe trait.
 pub(crate) trait ReadSeek: Read + Seek {}
 impl<T: Read + Seek> ReadSeek for T {}
@@ -84,6 +106,8 @@ pub(crate) struct Opened {
     pub(crate) response: Response<ureq::Body>,
     /// The server that answered (base URL).
     pub(crate) server: String,
+    /// The call it answers: reading the body checks it.
+    pub(crate) ctx: Ctx,
 }
 
 /// Where one attempt goes, and with which token.
@@ -187,16 +211,16 @@ impl Transport {
     }
 
     /// The token requests carry now, logging in first when needed.
-    pub(crate) fn token(&self) -> Result<Option<String>> {
-        Ok(self.present()?.value().map(String::from))
+    pub(crate) fn token(&self, ctx: &Ctx) -> Result<Option<String>> {
+        Ok(self.present(ctx)?.value().map(String::from))
     }
 
-    fn present(&self) -> Result<Presented<'_>> {
+    fn present(&self, ctx: &Ctx) -> Result<Presented<'_>> {
         Ok(match &self.credentials {
             Credentials::None => Presented::None,
             Credentials::Static(token) => Presented::Static(token),
             Credentials::Keystone(keystone) => {
-                Presented::Keystone(keystone, keystone.token(&self.policy)?)
+                Presented::Keystone(keystone, keystone.token(ctx, &self.policy)?)
             }
         })
     }
@@ -230,10 +254,11 @@ impl Transport {
     /// (capped) answer. Any status comes back; the caller's parser maps it.
     pub(crate) fn json(
         &self,
+        ctx: &Ctx,
         request: &Request<Vec<u8>>,
         retry: Retry,
     ) -> Result<Response<Vec<u8>>> {
-        Ok(self.json_noting_loss(request, retry)?.0)
+        Ok(self.json_noting_loss(ctx, request, retry)?.0)
     }
 
     /// [`Transport::json`], also telling whether the answer came after an
@@ -242,10 +267,11 @@ impl Transport {
     /// met the work of that earlier attempt.
     pub(crate) fn json_noting_loss(
         &self,
+        ctx: &Ctx,
         request: &Request<Vec<u8>>,
         retry: Retry,
     ) -> Result<(Response<Vec<u8>>, bool)> {
-        self.run(request, retry, true, |at| {
+        self.run(ctx, request, retry, true, |at| {
             // No body at all (rather than `Content-Length: 0`) on bodiless methods.
             let bodiless = request.body().is_empty()
                 && matches!(
@@ -253,11 +279,11 @@ impl Transport {
                     http::Method::GET | http::Method::HEAD | http::Method::DELETE
                 );
             let response = if bodiless {
-                self.send(&at, request, ())?
+                self.send(ctx, &at, request, ())?
             } else {
-                self.send(&at, request, request.body().as_slice())?
+                self.send(ctx, &at, request, request.body().as_slice())?
             };
-            Ok((read_capped(at.server, response)?, at.after_loss))
+            Ok((read_capped(at.server, ctx, response)?, at.after_loss))
         })
     }
 
@@ -267,10 +293,17 @@ impl Transport {
     /// a network failure (`None`: retried as usual).
     /// A plain stream is sent once (again only if nothing was sent); a
     /// rewindable one is retried like `retry` says.
+    ///
+    /// A failure to read the source (its own I/O error, the call cancelled
+    /// or past its deadline between two reads, the progress callback
+    /// stopping it) ends the call with that error: it is the source's, not
+    /// the server's, so it is neither retried nor followed by `broken_off`.
     pub(crate) fn send_payload(
         &self,
+        ctx: &Ctx,
         request: &Request<Vec<u8>>,
         mut payload: Payload<'_>,
+        mut source: Source<'_>,
         retry: Retry,
         broken_off: &dyn Fn() -> Option<Error>,
     ) -> Result<Response<Vec<u8>>> {
@@ -278,17 +311,39 @@ impl Transport {
             Payload::Stream(_) => (Retry::IfUnsent, false),
             Payload::Rewindable { .. } => (retry, true),
         };
-        self.run(request, retry, replayable, |at| {
-            let body = match &mut payload {
-                Payload::Stream(reader) => SendBody::from_reader(&mut **reader),
+        self.run(ctx, request, retry, replayable, |at| {
+            let reader: &mut dyn Read = match &mut payload {
+                Payload::Stream(reader) => &mut **reader,
                 Payload::Rewindable { reader, start } => {
                     reader
                         .seek(SeekFrom::Start(*start))
-                        .map_err(|e| Error::io("rewinding the upload source", e))?;
-                    SendBody::from_reader(&mut **reader as &mut dyn Read)
+                        .map_err(|e| Error::io(format!("rewinding {}", source.what), e))?;
+                    &mut **reader
                 }
             };
-            let response = match self.send(&at, request, body) {
+            let mut sending = Sending {
+                reader,
+                ctx,
+                source: &mut source,
+                server: at.server,
+                sent: 0,
+                failure: None,
+            };
+            let sent = self.send(ctx, &at, request, SendBody::from_reader(&mut sending));
+            // The source's failure, or a cancel or deadline that cut a
+            // blocked write: the call's own, so neither retried nor
+            // followed by `broken_off`'s request.
+            let own = sending.failure.or_else(|| {
+                let during = || format!("sending the image data to {}", at.server);
+                sent.as_ref().err().and_then(|_| ctx.check(during).err())
+            });
+            if let Some(error) = own {
+                return Err(Failed {
+                    last: true,
+                    ..Failed::from(error)
+                });
+            }
+            let response = match sent {
                 Ok(response) => response,
                 // The server may have answered early and closed (Glance
                 // does, with 409): the answer is lost, so ask the caller
@@ -301,23 +356,29 @@ impl Transport {
                 }
                 Err(failed) => return Err(failed),
             };
-            Ok(read_capped(at.server, response)?)
+            Ok(read_capped(at.server, ctx, response)?)
         })
     }
 
     /// Sends a request and returns the answer with its body unread, for
     /// downloads. A non-2xx answer is read (capped) and returned as its error.
-    pub(crate) fn open(&self, request: &Request<Vec<u8>>, retry: Retry) -> Result<Opened> {
-        self.run(request, retry, true, |at| {
-            let response = self.send(&at, request, ())?;
+    pub(crate) fn open(
+        &self,
+        ctx: &Ctx,
+        request: &Request<Vec<u8>>,
+        retry: Retry,
+    ) -> Result<Opened> {
+        self.run(ctx, request, retry, true, |at| {
+            let response = self.send(ctx, &at, request, ())?;
             if response.status().is_success() {
                 return Ok(Opened {
                     response,
                     server: at.server.to_string(),
+                    ctx: ctx.clone(),
                 });
             }
             let (parts, body) = response.into_parts();
-            let bytes = read_error_body(body);
+            let bytes = read_error_body(ctx, body);
             Err(wire::parse_error(&Response::from_parts(parts, bytes)).into())
         })
     }
@@ -326,6 +387,7 @@ impl Transport {
     /// comes back as a `rejected` failure.
     fn send(
         &self,
+        ctx: &Ctx,
         at: &Attempt<'_>,
         request: &Request<Vec<u8>>,
         body: impl AsSendBody,
@@ -336,11 +398,14 @@ impl Transport {
             .map(|p| p.as_str())
             .unwrap_or("/");
         let url = format!("{}{path}", at.server);
-        let response = send_on(
-            at.agent,
-            at.server,
-            outgoing(request, &url, at.token, body)?,
-        )?;
+        let outgoing = outgoing(request, &url, at.token, ctx.request_id(), body)?;
+        let during = || {
+            format!(
+                "sending {} {url} or waiting for its answer",
+                request.method()
+            )
+        };
+        let response = send_on(at.agent, at.server, ctx, outgoing, during)?;
         log::debug!(
             "{} {} -> {} ({})",
             request.method(),
@@ -352,7 +417,7 @@ impl Transport {
             && matches!(self.credentials, Credentials::Keystone(_))
         {
             let (parts, body) = response.into_parts();
-            let bytes = read_error_body(body);
+            let bytes = read_error_body(ctx, body);
             return Err(Failed {
                 rejected: true,
                 ..Failed::from(wire::parse_error(&Response::from_parts(parts, bytes)))
@@ -367,12 +432,14 @@ impl Transport {
     /// be sent again (`replayable`).
     fn run<T>(
         &self,
+        ctx: &Ctx,
         request: &Request<Vec<u8>>,
         retry: Retry,
         replayable: bool,
         mut once: impl FnMut(Attempt<'_>) -> std::result::Result<T, Failed>,
     ) -> Result<T> {
-        let mut token = self.present()?;
+        ctx.check(|| format!("starting {} {}", request.method(), request.uri().path()))?;
+        let mut token = self.present(ctx)?;
         let routes = self.routes(&token)?;
         let start = routes.rotation.start();
         let mut renewed = false;
@@ -383,7 +450,7 @@ impl Transport {
             retry,
             next: "trying the next server",
         };
-        self.policy.run(&call, |attempt, after_loss| {
+        self.policy.run(ctx, &call, |attempt, after_loss| {
             let i = routes.rotation.server(start, attempt as usize);
             let (server, agent) = (routes.servers[i].as_str(), &routes.agents[i]);
             let at = Attempt {
@@ -399,7 +466,7 @@ impl Transport {
                 && let Presented::Keystone(keystone, held) = &token
             {
                 renewed = true;
-                token = match keystone.renew(held, &self.policy) {
+                token = match keystone.renew(ctx, held, &self.policy) {
                     Ok(fresh) => Presented::Keystone(keystone, fresh),
                     Err(error) => {
                         return (
@@ -432,12 +499,13 @@ impl Transport {
     }
 }
 
-/// `request`'s method and headers, to `url`, with the token when there is
-/// one, and `body`.
+/// `request`'s method and headers, to `url`, with the token and the
+/// global request id when there are, and `body`.
 fn outgoing<B>(
     request: &Request<Vec<u8>>,
     url: &str,
     token: Option<&str>,
+    request_id: Option<&str>,
     body: B,
 ) -> Result<Request<B>> {
     let mut builder = http::Request::builder()
@@ -449,21 +517,95 @@ fn outgoing<B>(
     if let Some(token) = token {
         builder = builder.header("x-auth-token", token);
     }
+    if let Some(id) = request_id {
+        // The same header name as the answer's request id.
+        builder = builder.header(wire::REQUEST_ID, id);
+    }
     builder
         .body(body)
         .map_err(|e| Error::InvalidInput(format!("cannot build request for {url}: {e}")))
 }
 
-/// Sends `outgoing` (its URI the whole URL) on `agent`; a failure names `server`.
-fn send_on(
+/// Sends `outgoing` (its URI the whole URL) on `agent`; a failure names
+/// `server`. With a deadline, ureq's global timeout is what is left of it,
+/// so that every read and write of the exchange (the answer's body
+/// included) ends by the deadline; one that cuts it is the call's
+/// [`Error::DeadlineExceeded`], `during` what.
+fn send_on<B: AsSendBody>(
     agent: &Agent,
     server: &str,
-    outgoing: Request<impl AsSendBody>,
+    ctx: &Ctx,
+    outgoing: Request<B>,
+    during: impl FnOnce() -> String,
 ) -> std::result::Result<Response<ureq::Body>, Failed> {
+    let outgoing = match ctx.remaining() {
+        Some(left) => agent
+            .configure_request(outgoing)
+            .timeout_global(Some(left))
+            .build(),
+        None => outgoing,
+    };
     agent.run(outgoing).map_err(|e| Failed {
         unsent: never_sent(&e),
-        ..Failed::from(transport_error(server, e))
+        ..Failed::from(call_error(server, ctx, e, during))
     })
+}
+
+/// The caller's upload source during one attempt: checks the call between
+/// reads, reports progress, and keeps its own failure, so that it is told
+/// from the connection's (ureq hands both back as I/O errors).
+struct Sending<'a, 's> {
+    reader: &'a mut dyn Read,
+    ctx: &'a Ctx,
+    source: &'a mut Source<'s>,
+    server: &'a str,
+    /// Bytes read from the source in this attempt.
+    sent: u64,
+    /// Why reading the source stopped, when it was the source (or the caller).
+    failure: Option<Error>,
+}
+
+impl Sending<'_, '_> {
+    /// Keeps `error` as the failure and hands ureq an I/O error to stop on.
+    fn stop(&mut self, error: Error) -> io::Error {
+        let io = io::Error::other(format!("the upload stopped: {error}"));
+        self.failure = Some(error);
+        io
+    }
+}
+
+impl Read for Sending<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let server = self.server;
+        if let Err(e) = self
+            .ctx
+            .check(|| format!("sending the image data to {server}"))
+        {
+            return Err(self.stop(e));
+        }
+        let n = loop {
+            match self.reader.read(buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let context = format!(
+                        "reading {} (after {} bytes of it were sent)",
+                        self.source.what, self.sent
+                    );
+                    return Err(self.stop(Error::io(context, e)));
+                }
+            }
+        };
+        self.sent += n as u64;
+        let (sent, size) = (self.sent, self.source.size);
+        if n > 0
+            && let Some(progress) = &mut self.source.progress
+            && progress(sent, size).is_break()
+        {
+            return Err(self.stop(Error::Cancelled));
+        }
+        Ok(n)
+    }
 }
 
 /// The configuration names no image API server and nothing can find one.

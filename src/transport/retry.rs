@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use super::failure::is_retryable;
+use crate::call::Ctx;
 use crate::error::{Error, Result};
 
 /// Whether a request may be sent again after a failure.
@@ -76,8 +77,14 @@ impl Policy {
     ///
     /// One failure comes back as itself; several as
     /// [`Error::AllServersFailed`], one entry per attempt, in order.
+    ///
+    /// The call's `ctx` is checked before each attempt, and the pause
+    /// between attempts ends at once when the call is cancelled (or fails
+    /// at once when the deadline would pass before it ends): a cancelled
+    /// call or one past its deadline makes no further attempt.
     pub(super) fn run<'s, T>(
         &self,
+        ctx: &Ctx,
         call: &Call<'_>,
         mut once: impl FnMut(u32, bool) -> (&'s str, std::result::Result<T, Failed>),
     ) -> Result<T> {
@@ -85,9 +92,17 @@ impl Policy {
         let mut failures: Vec<(String, Error)> = Vec::new();
         let mut after_loss = false;
         for attempt in 0..attempts {
-            if attempt > 0 && !self.delay.is_zero() {
-                std::thread::sleep(self.delay);
+            if let Some((server, failed)) = failures.last() {
+                let during = || {
+                    format!(
+                        "waiting to retry {} (attempt {attempt} failed: {})",
+                        (call.describe)(server),
+                        failed.attempt_reason()
+                    )
+                };
+                ctx.sleep(self.delay, during)?;
             }
+            ctx.check(|| format!("starting {}", (call.describe)("")))?;
             let (server, result) = once(attempt, after_loss);
             let failed = match result {
                 Ok(value) => return Ok(value),
@@ -152,7 +167,7 @@ mod tests {
         };
         let mut outcomes = outcomes.into_iter();
         let mut made = Vec::new();
-        let result = policy.run(&call, |attempt, after_loss| {
+        let result = policy.run(&Ctx::default(), &call, |attempt, after_loss| {
             made.push((attempt, after_loss));
             let server = ["http://a", "http://b"][attempt as usize % 2];
             (server, outcomes.next().map_or(Ok(attempt), Err))
@@ -187,6 +202,32 @@ mod tests {
         let (result, made) = run(Retry::IfUnsent, 4, vec![refused(true), refused(false)]);
         assert_eq!(made, [(0, false), (1, false)], "stopped after the lost one");
         assert!(matches!(result, Err(Error::AllServersFailed(ref a)) if a.len() == 2));
+    }
+
+    #[test]
+    fn a_cancelled_call_makes_no_further_attempt() {
+        let policy = Policy {
+            attempts: 4,
+            delay: Duration::from_secs(600),
+        };
+        let call = Call {
+            describe: &|server| format!("GET {server}/v2/images"),
+            retry: Retry::Safe,
+            next: "trying the next server",
+        };
+        let cancel = crate::Cancel::new();
+        let ctx = Ctx::new(Some(cancel.clone()), None);
+        let mut made = 0;
+        let result: Result<u32> = policy.run(&ctx, &call, |_, _| {
+            made += 1;
+            // Cancelled during the first attempt: the 600 s pause ends at once.
+            cancel.cancel();
+            ("http://a", Err(refused(false)))
+        });
+        assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
+        assert_eq!(made, 1);
+        let result: Result<u32> = policy.run(&ctx, &call, |_, _| unreachable!("no attempt"));
+        assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
     }
 
     #[test]

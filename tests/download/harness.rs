@@ -1,11 +1,13 @@
 //! A scripted HTTP/1.1 server for fault injection (bodies cut short,
 //! stalled, ranges ignored), image fixtures and file-system helpers.
+//! Shared by `download.rs` and `agents.rs`, each using a part of it.
+#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -92,6 +94,15 @@ pub enum Act {
         announced: usize,
         body: Vec<u8>,
     },
+    /// A 200 whose `body` comes one byte every `every` (at most 20 s).
+    Trickle {
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        every: Duration,
+    },
+    /// No answer: the request's body is read and dropped, 16 KiB every
+    /// `pause`, until the client closes (at most 20 s).
+    Absorb { pause: Duration },
 }
 
 impl Act {
@@ -151,6 +162,7 @@ pub struct Scripted {
     port: u16,
     seen: Arc<Mutex<Vec<Seen>>>,
     stop: Arc<AtomicBool>,
+    absorbed: Arc<AtomicU64>,
 }
 
 impl Scripted {
@@ -159,9 +171,10 @@ impl Scripted {
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
+        let absorbed = Arc::new(AtomicU64::new(0));
         let script: Arc<Mutex<Script>> = Arc::new(Mutex::new(Box::new(script)));
         {
-            let (seen, stop) = (seen.clone(), stop.clone());
+            let (seen, stop, absorbed) = (seen.clone(), stop.clone(), absorbed.clone());
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
@@ -169,7 +182,8 @@ impl Scripted {
                     }
                     let Ok(stream) = stream else { continue };
                     let (seen, stop, script) = (seen.clone(), stop.clone(), script.clone());
-                    std::thread::spawn(move || serve(stream, &seen, &stop, &script));
+                    let absorbed = absorbed.clone();
+                    std::thread::spawn(move || serve(stream, &seen, &stop, &script, &absorbed));
                 }
             });
         }
@@ -178,7 +192,13 @@ impl Scripted {
             port,
             seen,
             stop,
+            absorbed,
         }
+    }
+
+    /// Bytes of request bodies read by [`Act::Absorb`] so far.
+    pub fn absorbed(&self) -> u64 {
+        self.absorbed.load(Ordering::SeqCst)
     }
 
     /// Every request so far, in order.
@@ -202,7 +222,13 @@ impl Drop for Scripted {
     }
 }
 
-fn serve(stream: TcpStream, seen: &Mutex<Vec<Seen>>, stop: &AtomicBool, script: &Mutex<Script>) {
+fn serve(
+    stream: TcpStream,
+    seen: &Mutex<Vec<Seen>>,
+    stop: &AtomicBool,
+    script: &Mutex<Script>,
+    absorbed: &AtomicU64,
+) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
     let Ok(mut out) = stream.try_clone() else {
         return;
@@ -292,6 +318,35 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<Seen>>, stop: &AtomicBool, script: 
                 let until = Instant::now() + Duration::from_secs(20);
                 while Instant::now() < until && !stop.load(Ordering::SeqCst) {
                     std::thread::sleep(Duration::from_millis(50));
+                }
+                return;
+            }
+            Act::Trickle {
+                headers,
+                body,
+                every,
+            } => {
+                let _ = out.write_all(head(200, &headers, body.len()).as_bytes());
+                let until = Instant::now() + Duration::from_secs(20);
+                for byte in body {
+                    if Instant::now() > until || stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    std::thread::sleep(every);
+                    if out.write_all(&[byte]).and_then(|()| out.flush()).is_err() {
+                        return;
+                    }
+                }
+            }
+            Act::Absorb { pause } => {
+                let until = Instant::now() + Duration::from_secs(20);
+                let mut chunk = vec![0u8; 16 * 1024];
+                while Instant::now() < until && !stop.load(Ordering::SeqCst) {
+                    match std::io::Read::read(&mut reader, &mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => absorbed.fetch_add(n as u64, Ordering::SeqCst),
+                    };
+                    std::thread::sleep(pause);
                 }
                 return;
             }
