@@ -96,6 +96,8 @@ mod transport;
 mod wire;
 
 pub mod auth;
+#[cfg(feature = "signatures")]
+pub mod signature;
 pub mod v1;
 pub mod v2;
 
