@@ -298,9 +298,17 @@ fn bad_images_signatures_and_properties_are_refused_as_by_cursive() {
         "img_signature_certificate_uuid".into(),
         "00000000-0000-4000-8000-000000000000".into(),
     );
+    let opaque = Case::new(
+        pki,
+        "certificate as an opaque secret",
+        "rsa2048-sha256.sig",
+        "rsa2048-opaque",
+        "RSA-PSS",
+        "SHA-256",
+    );
     let cases = [
         flipped, other_key, wrong_type, dsa_for_ec, sect, unknown, hash, other_hash, missing,
-        base64, no_cert,
+        base64, no_cert, opaque,
     ];
     let expected = [
         "BadSignature",
@@ -314,6 +322,7 @@ fn bad_images_signatures_and_properties_are_refused_as_by_cursive() {
         "MissingProperty",
         "BadSignatureEncoding",
         "CertificateNotFound",
+        "CertificateUnreadable",
     ];
     agree(pki, &cases, |case, verdict| {
         let at = cases.iter().position(|c| c.name == case.name).unwrap_or(0);

@@ -71,10 +71,20 @@ pub fn get() -> Option<&'static Pki> {
         let lab = support_barbican::lab()?;
         let dir = tempfile::tempdir().expect("a temp dir");
         make(dir.path());
-        let uuids = CERTIFICATES
+        let mut uuids: BTreeMap<String, String> = CERTIFICATES
             .iter()
-            .map(|name| (name.to_string(), store(lab, dir.path(), name)))
+            .map(|name| {
+                (
+                    name.to_string(),
+                    store(lab, dir.path(), name, "certificate"),
+                )
+            })
             .collect();
+        // The same certificate, stored without secret_type (an opaque secret).
+        uuids.insert(
+            "rsa2048-opaque".into(),
+            store(lab, dir.path(), "rsa2048", "opaque"),
+        );
         Some(Pki { dir, lab, uuids })
     })
     .as_ref()
@@ -311,15 +321,16 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-/// Stores certificate `name` in Barbican as Glance's documentation does
+/// Stores certificate `name` in Barbican (a `secret_type` secret) as
+/// Glance's documentation does
 /// (`openstack secret store --secret-type certificate --payload-content-type
 /// application/octet-stream --payload-content-encoding base64 --payload
 /// "$(base64 cert.pem)"`); its UUID.
-fn store(lab: &Barbican, dir: &Path, name: &str) -> String {
+fn store(lab: &Barbican, dir: &Path, name: &str, secret_type: &str) -> String {
     let pem = openssl(dir, &["base64", "-A", "-in", &format!("{name}.pem")]);
     let body = serde_json::json!({
         "name": format!("glance-client lab {name}"),
-        "secret_type": "certificate",
+        "secret_type": secret_type,
         "payload": String::from_utf8_lossy(&pem).trim(),
         "payload_content_type": "application/octet-stream",
         "payload_content_encoding": "base64",
