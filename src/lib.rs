@@ -121,6 +121,8 @@ mod urls;
 pub mod auth;
 pub mod cache;
 pub mod inspect;
+#[cfg(feature = "signatures")]
+pub mod signature;
 pub mod v1;
 pub mod v2;
 pub mod wire;
