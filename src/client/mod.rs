@@ -6,11 +6,16 @@
 //! v1 mode before any request is made; v1's own extras, behind
 //! [`Client::v1`], fail the same way in v2 mode.
 
+mod api_version;
+mod cache;
 mod images;
 mod import;
 mod list;
+mod locations;
 mod members;
+mod stores;
 mod stream;
+mod tasks;
 mod upload;
 mod v1_calls;
 
@@ -53,6 +58,9 @@ pub struct Client {
 struct Inner {
     config: Config,
     transport: Transport,
+    /// The server's versions document, read once, by the first call that
+    /// needs a minor version (see `api_version.rs`).
+    versions: std::sync::OnceLock<Vec<v2::versions::Version>>,
 }
 
 impl Client {
@@ -66,7 +74,11 @@ impl Client {
     pub fn new(config: Config) -> Result<Client> {
         let transport = Transport::new(&config)?;
         Ok(Client {
-            inner: Arc::new(Inner { config, transport }),
+            inner: Arc::new(Inner {
+                config,
+                transport,
+                versions: std::sync::OnceLock::new(),
+            }),
         })
     }
 

@@ -112,6 +112,11 @@ pub struct DownloadOptions<'a> {
     /// [`Error::UnsafeImage`](crate::Error::UnsafeImage), as soon as that is
     /// certain, and nothing is published; see [`crate::inspect`].
     pub inspect: Inspect,
+    /// Stores for Glance to try first, in this order (`?prefer=` on each
+    /// request for the data; Glance 2026.1 falls back to the others, and an
+    /// older one ignores it). Default empty: the server's choice. v1
+    /// ignores it too.
+    pub prefer: Vec<String>,
 }
 
 impl Default for DownloadOptions<'_> {
@@ -125,6 +130,7 @@ impl Default for DownloadOptions<'_> {
             verify_all: false,
             max_resumes: 5,
             inspect: Inspect::default(),
+            prefer: Vec::new(),
         }
     }
 }
@@ -140,6 +146,7 @@ impl fmt::Debug for DownloadOptions<'_> {
             .field("verify_all", &self.verify_all)
             .field("max_resumes", &self.max_resumes)
             .field("inspect", &self.inspect)
+            .field("prefer", &self.prefer)
             .finish()
     }
 }
@@ -295,6 +302,7 @@ impl Client {
             inspect: inspect.as_ref(),
             max_resumes: options.max_resumes,
             progress: &mut progress,
+            prefer: &options.prefer,
         };
         let fetched = http::fetch(self, image, checks, &mut staged, how)?;
         let path = staged.publish(options.fsync)?;
@@ -324,6 +332,7 @@ impl Client {
             inspect: inspect.as_ref(),
             max_resumes: options.max_resumes,
             progress: &mut progress,
+            prefer: &options.prefer,
         };
         let fetched = http::fetch(self, &image, checks, &mut http::Writer(out), how)?;
         Ok(fetched.report(None, Vec::new()))
