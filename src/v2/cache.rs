@@ -1,6 +1,6 @@
 //! `/v2/cache`: the Glance server's own image cache (image API v2.14,
 //! offered only where the operator enabled the cache). Not to be confused
-//! with this crate's host cache ([`crate::cache`]), which keeps images on
+//! with this crate's host cache (the `cache` module), which keeps images on
 //! the client's machine.
 //!
 //! Each Glance node has its own cache, so these calls belong to one node:
