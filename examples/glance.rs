@@ -32,6 +32,8 @@ mod progress;
 mod redact;
 #[path = "glance/settings.rs"]
 mod settings;
+#[path = "glance/table.rs"]
+mod table;
 
 /// Why the tool stopped, which decides its exit status.
 #[derive(Debug)]
