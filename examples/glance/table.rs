@@ -72,7 +72,10 @@ impl Table {
             r
         };
         let mut out = rule.clone();
-        out.push_str(&self.line(&self.headers.iter().map(String::as_str).collect::<Vec<_>>(), &widths));
+        out.push_str(&self.line(
+            &self.headers.iter().map(String::as_str).collect::<Vec<_>>(),
+            &widths,
+        ));
         out.push_str(&rule);
         for row in &self.rows {
             let cells: Vec<Vec<String>> = row
@@ -438,7 +441,8 @@ mod tests {
     /// breaks after the hyphen between letters; the hash inside the word).
     #[test]
     fn wraps_as_textwrap_does() {
-        let url = "file:///work/wt-parity/target/tmp/mylab/images/9c0303ba-4553-4a1c-99bc-24b2314f7744";
+        let url =
+            "file:///work/wt-parity/target/tmp/mylab/images/9c0303ba-4553-4a1c-99bc-24b2314f7744";
         assert_eq!(
             wrap(url, 80),
             [
