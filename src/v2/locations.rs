@@ -12,7 +12,6 @@ use crate::image::Location;
 
 /// What Glance checks the data at a new location against.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct ValidationData {
     /// The data's MD5 (only in the JSON-patch form).
     pub checksum: Option<String>,

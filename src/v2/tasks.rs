@@ -56,7 +56,6 @@ pub struct Task {
 /// Filters, sort order and paging of a task listing. The default lists
 /// every task the caller may see, in the server's order and page size.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct TaskQuery {
     /// Only tasks of this type.
     pub task_type: Option<String>,
