@@ -13,7 +13,9 @@
 #     source itself);
 #   - two file stores: fs (the default, whose locations carry the metadata
 #     above) and fs2 (<lab>/images2, weight 50), for copy-image, store
-#     uploads, deleting from one store and ?prefer= downloads;
+#     uploads, deleting from one store and ?prefer= downloads; and a
+#     read-only http store (web), so that http://127.0.0.1:ANY-PORT/
+#     locations may be added (the locations API; file:// ones never may);
 #   - the server's image cache (<lab>/cache): the cache API (v2.14) and
 #     /versions up to v2.18;
 #   - no Keystone by default (GLANCE_AUTH=lab): a small paste filter
@@ -126,7 +128,7 @@ cat >"$ETC/glance-api.conf" <<EOF
 [DEFAULT]
 show_image_direct_url = True
 show_multiple_locations = True
-enabled_backends = fs:file, fs2:file
+enabled_backends = fs:file, fs2:file, web:http
 enabled_import_methods = [glance-direct,copy-image,web-download]
 worker_self_reference_url = $ENDPOINT
 image_cache_dir = $LAB/cache
@@ -156,6 +158,9 @@ filesystem_store_metadata_file = $ETC/fs-metadata.json
 filesystem_store_datadir = $LAB/images2/
 store_description = second file store
 weight = 50
+
+[web]
+store_description = http locations (read-only)
 
 [os_glance_staging_store]
 filesystem_store_datadir = $LAB/staging/
