@@ -131,13 +131,13 @@ fn task_query(o: &Values) -> Result<TaskQuery, Failure> {
             "--sort-dir is asc or desc, not {sort_dir:?}"
         )));
     }
-    let mut q = TaskQuery::default();
-    q.sort_key = Some(sort_key.into());
-    q.sort_dir = Some(sort_dir.into());
-    q.page_size = o.number("--page-size")?;
-    q.task_type = o.one("--type").map(String::from);
-    q.status = o.one("--status").map(String::from);
-    Ok(q)
+    Ok(TaskQuery {
+        sort_key: Some(sort_key.into()),
+        sort_dir: Some(sort_dir.into()),
+        page_size: o.number("--page-size")?,
+        task_type: o.one("--type").map(String::from),
+        status: o.one("--status").map(String::from),
+    })
 }
 
 /// The cache commands need one node's own endpoint: the cache is per node.
@@ -222,10 +222,11 @@ fn locations(client: &Client, name: &str, id: &str, o: &Values, json: bool) -> R
     let image = match name {
         "location-add" => {
             let metadata = json_object("--metadata", o.one("--metadata"))?;
-            let mut validation = ValidationData::default();
-            validation.checksum = o.one("--checksum").map(String::from);
-            validation.os_hash_algo = o.one("--hash-algo").map(String::from);
-            validation.os_hash_value = o.one("--hash-value").map(String::from);
+            let validation = ValidationData {
+                checksum: o.one("--checksum").map(String::from),
+                os_hash_algo: o.one("--hash-algo").map(String::from),
+                os_hash_value: o.one("--hash-value").map(String::from),
+            };
             client.add_location(id, url, &metadata, &validation)?
         }
         "location-delete" => {

@@ -235,7 +235,7 @@ fn locations_added_updated_and_removed_by_patch() {
         .expect("there");
     assert_eq!(location.metadata_str("k"), Some("v"));
     let image = client
-        .remove_locations(scratch.id(), &[url.clone()])
+        .remove_locations(scratch.id(), std::slice::from_ref(&url))
         .expect("remove it");
     assert!(!image.locations.iter().any(|l| l.url == url), "{image:?}");
     assert_eq!(image.stores, ["fs"]);
