@@ -293,7 +293,7 @@ fn create_with_every_flag_from_a_pipe_then_update_with_every_flag_leave_the_same
     let _cleanup = Cleanup(client.clone(), ids.clone());
     // What scripts take from the create table.
     for (run, id) in creates.iter().zip(&ids) {
-        assert_eq!(run.awk4("id"), [id.clone()], "{}", run.text());
+        assert_eq!(run.awk4("id"), std::slice::from_ref(id), "{}", run.text());
     }
     for field in [
         "status",
@@ -537,6 +537,7 @@ fn exit_statuses_for_success_not_found_usage_errors_and_an_unreachable_server() 
         let run = pair.run_at(tool, "http://127.0.0.1:1", &["image-list"], Stdin::Closed);
         assert_eq!(run.code, 1, "unreachable, {tool:?}: {run:#?}");
         assert!(run.stdout.is_empty(), "{tool:?}: nothing on stdout");
+        assert!(!run.stderr.is_empty(), "{tool:?}: says why on stderr");
     }
 }
 
