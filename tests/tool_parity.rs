@@ -385,3 +385,37 @@ fn the_server_cache_needs_one_direct_endpoint_and_a_server_that_offers_it() {
     );
     glance(&["--os-image-url", &url(&server), "cache-list"]).fails(2, &["v2.14", "cache"]);
 }
+
+/// On a terminal the data is refused, as glanceclient refuses it (run in a
+/// pseudo-terminal with util-linux `script`; skipped where there is none).
+#[test]
+fn image_download_to_a_terminal_is_refused() {
+    let Ok(script) = which("script") else {
+        eprintln!("SKIPPED: no `script` to make a terminal");
+        return;
+    };
+    let command = format!(
+        "{} --os-image-url http://127.0.0.1:1 image-download {ID}",
+        cli::binary().display()
+    );
+    let out = std::process::Command::new(script)
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("running script");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("No redirection or local file specified"),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(2), "{text}");
+}
+
+fn which(name: &str) -> Result<std::path::PathBuf, ()> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .ok_or(())
+}
