@@ -24,14 +24,24 @@ mod cache;
 mod commands;
 #[path = "glance/download.rs"]
 mod download;
+#[path = "glance/images.rs"]
+mod images;
 #[path = "glance/inspect.rs"]
 mod inspect;
+#[path = "glance/more.rs"]
+mod more;
 #[path = "glance/progress.rs"]
 mod progress;
 #[path = "glance/redact.rs"]
 mod redact;
 #[path = "glance/settings.rs"]
 mod settings;
+#[path = "glance/specs.rs"]
+mod specs;
+#[path = "glance/table.rs"]
+mod table;
+#[path = "glance/views.rs"]
+mod views;
 
 /// Why the tool stopped, which decides its exit status.
 #[derive(Debug)]
@@ -165,7 +175,9 @@ fn run(argv: &[String]) -> Result<(), Failure> {
     // verification disabled, a failed attempt, an unverified download) always
     // go to stderr; with --debug also each request and login. Never a token:
     // the library logs no header.
-    log::set_max_level(if inv.global.flag("--debug") {
+    let debug = inv.global.flag("--debug")
+        || std::env::var("GLANCECLIENT_DEBUG").is_ok_and(|v| !v.is_empty());
+    log::set_max_level(if debug {
         log::LevelFilter::Debug
     } else {
         log::LevelFilter::Warn
@@ -176,7 +188,7 @@ fn run(argv: &[String]) -> Result<(), Failure> {
         commands::print_json(&settings::to_json(&settings))?;
         // The check proper: a client can be built (server URLs, TLS files).
         if lacks_a_server(&settings.config) {
-            return Err(no_server());
+            return Err(no_server(&settings.config));
         }
         Client::new(settings.config)?;
         return Ok(());
@@ -185,7 +197,7 @@ fn run(argv: &[String]) -> Result<(), Failure> {
         return done;
     }
     if lacks_a_server(&settings.config) {
-        return Err(no_server());
+        return Err(no_server(&settings.config));
     }
     let client = Client::new(settings.config)?;
     commands::run(&client, &inv, json)
@@ -218,12 +230,20 @@ fn lacks_a_server(config: &glance_client::Config) -> bool {
     config.servers().is_empty() && matches!(config.auth, Auth::None | Auth::Token(_))
 }
 
-fn no_server() -> Failure {
-    Failure::Config(
-        "no image API server: pass --os-image-url, set OS_IMAGE_URL, \
-         or set [glance] api_servers in a --config-file"
-            .into(),
-    )
+/// Without a server nor a login. With no credentials at all, glanceclient's
+/// words first (it needs a username for a Keystone login, or a token with
+/// an image URL); a Glance without Keystone takes an image URL alone.
+fn no_server(config: &glance_client::Config) -> Failure {
+    let ours = "no image API server: pass --os-image-url, set OS_IMAGE_URL, \
+                or set [glance] api_servers in a --config-file";
+    if matches!(config.auth, glance_client::Auth::None) {
+        return Failure::Config(format!(
+            "You must provide a username via either --os-username or env[OS_USERNAME] \
+             (or a token, --os-auth-token, with --os-image-url; a Glance without \
+             Keystone needs only --os-image-url): {ours}"
+        ));
+    }
+    Failure::Config(ours.into())
 }
 
 /// `glance help [COMMAND]`, `glance --help`, `glance COMMAND --help`.
@@ -235,7 +255,7 @@ fn help(inv: &args::Invocation) -> Result<(), Failure> {
     };
     match topic {
         None => commands::out(&args::usage()),
-        Some(name) => match args::COMMANDS.iter().find(|c| c.name == name) {
+        Some(name) => match args::commands().find(|c| c.name == name) {
             Some(spec) => commands::out(&args::command_usage(spec)),
             None => Err(Failure::Usage(format!("unknown command {name:?}"))),
         },

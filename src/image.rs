@@ -353,6 +353,54 @@ impl ImageUpdate {
     pub fn is_empty(&self) -> bool {
         *self == ImageUpdate::default()
     }
+
+    /// This update reduced to what would change `image` (the image as just
+    /// read): a field or property already at its new value is left out,
+    /// and so is the removal of a property the image does not have, or
+    /// that this update also sets. Glance refuses (409) a patch removing a
+    /// missing property; python-glanceclient's `image-update` sends only
+    /// the changes, so removing a missing property is a no-op there. An
+    /// empty result means nothing to send.
+    pub fn against(&self, image: &Image) -> ImageUpdate {
+        fn changed<T: PartialEq + Clone>(new: &Option<T>, current: T) -> Option<T> {
+            new.clone().filter(|n| *n != current)
+        }
+        ImageUpdate {
+            name: self.name.clone().filter(|n| image.name.as_ref() != Some(n)),
+            disk_format: self
+                .disk_format
+                .clone()
+                .filter(|f| image.disk_format.as_ref() != Some(f)),
+            container_format: self
+                .container_format
+                .clone()
+                .filter(|f| image.container_format.as_ref() != Some(f)),
+            visibility: changed(&self.visibility, image.visibility.clone()),
+            protected: changed(&self.protected, image.protected),
+            os_hidden: changed(&self.os_hidden, image.os_hidden),
+            min_disk: changed(&self.min_disk, image.min_disk),
+            min_ram: changed(&self.min_ram, image.min_ram),
+            owner: self
+                .owner
+                .clone()
+                .filter(|o| image.owner.as_ref() != Some(o)),
+            tags: changed(&self.tags, image.tags.clone()),
+            set_properties: self
+                .set_properties
+                .iter()
+                .filter(|(k, v)| image.properties.get(*k) != Some(*v))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            remove_properties: self
+                .remove_properties
+                .iter()
+                .filter(|k| {
+                    image.properties.contains_key(*k) && !self.set_properties.contains_key(*k)
+                })
+                .cloned()
+                .collect(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -418,6 +466,46 @@ mod tests {
         assert_eq!(image.properties["big"].parse::<f64>().ok(), Some(expected));
         let again: Image = serde_json::from_str(&serde_json::to_string(&image).unwrap()).unwrap();
         assert_eq!(again, image, "serialized and parsed again");
+    }
+
+    #[test]
+    fn an_update_against_the_image_keeps_only_the_changes() {
+        let image: Image = serde_json::from_str(SHOW).unwrap();
+        let update = ImageUpdate {
+            name: Some("cirros-test".into()),
+            min_disk: Some(1),
+            min_ram: Some(64),
+            protected: Some(false),
+            set_properties: BTreeMap::from([
+                ("my_prop".into(), "abc".into()),
+                ("new".into(), "v".into()),
+            ]),
+            remove_properties: vec!["missing".into(), "my_prop".into()],
+            ..ImageUpdate::default()
+        };
+        let expected = ImageUpdate {
+            min_ram: Some(64),
+            set_properties: BTreeMap::from([("new".into(), "v".into())]),
+            ..ImageUpdate::default()
+        };
+        assert_eq!(update.against(&image), expected);
+        let removal = ImageUpdate {
+            remove_properties: vec!["my_prop".into(), "missing".into()],
+            ..ImageUpdate::default()
+        };
+        assert_eq!(
+            update.against(&image).remove_properties,
+            Vec::<String>::new()
+        );
+        assert_eq!(removal.against(&image).remove_properties, ["my_prop"]);
+        assert!(
+            ImageUpdate {
+                name: Some("cirros-test".into()),
+                ..ImageUpdate::default()
+            }
+            .against(&image)
+            .is_empty()
+        );
     }
 
     #[test]

@@ -13,6 +13,8 @@ mod identity;
 mod import;
 #[path = "real_glance/listing.rs"]
 mod listing;
+#[path = "real_glance/parity.rs"]
+mod parity;
 #[path = "real_glance/records.rs"]
 mod records;
 #[path = "real_glance/sharing.rs"]

@@ -184,11 +184,56 @@ fn a_server_signed_by_an_unknown_ca_is_refused() {
     let pki = pki();
     let (_server, url, seen) = https_server(pki.server_der.clone(), &pki.server_key, None);
     let err = Client::new(config(&url)).unwrap().versions().unwrap_err();
-    let Error::Transport { message, .. } = &err else {
-        panic!("expected a transport error, got {err:?}");
+    let Error::Config { message, .. } = &err else {
+        panic!("expected a configuration error (no retry cures it), got {err:?}");
     };
     assert!(message.contains("UnknownIssuer"), "{message}");
+    assert!(
+        message.contains("not signed by a CA this client trusts"),
+        "{message}"
+    );
+    assert!(message.contains(&url), "names the server: {message}");
     assert!(seen.next().is_err(), "no handshake completed");
+}
+
+/// What `openssl req -x509` makes by default: a self-signed certificate
+/// with CA:TRUE, given to the client as its CA file and used by the server
+/// as its own. rustls refuses a CA certificate as an end entity; the error
+/// says so in plain words, with the fix, and no retry is made.
+#[test]
+fn a_ca_certificate_used_as_the_servers_own_is_refused_in_plain_words_once() {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, "lab");
+    let cert = params.self_signed(&key).unwrap();
+    let (_server, url, seen) = https_server(cert.der().clone(), &key, None);
+    let dir = tempfile::tempdir().unwrap();
+    let client = Client::new(Config {
+        cafile: Some(write(dir.path(), "lab.pem", &cert.pem())),
+        num_retries: 3,
+        api_servers: vec![url.clone(), url.clone()],
+        ..config(&url)
+    })
+    .unwrap();
+    let err = client.versions().unwrap_err();
+    let Error::Config { message, .. } = &err else {
+        panic!("expected a configuration error, got {err:?}");
+    };
+    for words in [
+        "CA certificate",
+        "CA:TRUE",
+        "signed by that CA",
+        "CA:FALSE",
+        "CaUsedAsEndEntity",
+    ] {
+        assert!(message.contains(words), "{words:?} in {message}");
+    }
+    assert!(seen.next().is_err(), "the one handshake failed");
+    assert!(
+        seen.0.recv_timeout(Duration::from_millis(500)).is_err(),
+        "a certificate error is not retried"
+    );
 }
 
 #[test]
@@ -225,7 +270,8 @@ fn a_certificate_for_another_name_is_refused_even_from_the_cafile() {
     })
     .unwrap();
     let err = client.versions().unwrap_err();
-    assert!(err.to_string().contains("not valid for name"), "{err}");
+    assert!(err.to_string().contains("does not name the host"), "{err}");
+    assert!(err.to_string().contains("NotValidForName"), "{err}");
 }
 
 #[test]

@@ -53,8 +53,54 @@ fn usage_errors_exit_2_with_one_line_naming_the_problem() {
         ),
         (vec![u, "member-update", "a", "b"], vec!["STATUS"]),
         (
-            vec![u, "image-create", "--name", "n", "--disk-format", "raw"],
-            vec!["--container-format"],
+            vec![
+                u,
+                "image-create",
+                "--name",
+                "n",
+                "--disk-format",
+                "raw",
+                "--file",
+                "/dev/null",
+            ],
+            vec!["--container-format", "--file"],
+        ),
+        (
+            vec![u, "image-create", "--name", "n", "--size", "3"],
+            vec!["--size only when uploading data"],
+        ),
+        (
+            vec![u, "image-create", "--property", "min_disk=1"],
+            vec!["--min-disk 1"],
+        ),
+        (
+            vec![u, "image-create", "--protected", "maybe"],
+            vec!["--protected", "\"maybe\""],
+        ),
+        (
+            vec![u, "image-list", "--sort-key", "owner"],
+            vec!["--sort-key", "\"owner\""],
+        ),
+        (
+            vec![u, "image-list", "--sort", "name", "--sort-dir", "asc"],
+            vec!["--sort", "--sort-dir"],
+        ),
+        (vec![u, "member-list"], vec!["member-list needs ID"]),
+        (
+            vec![u, "cache-clear", "--target", "all"],
+            vec!["--target", "\"all\""],
+        ),
+        (
+            vec![
+                u,
+                "location-add",
+                "x",
+                "--url",
+                "file:///a",
+                "--metadata",
+                "[1]",
+            ],
+            vec!["--metadata", "JSON object"],
         ),
         (
             vec![u, "image-show", "x", "--json=yes"],
@@ -87,10 +133,6 @@ fn usage_errors_exit_2_with_one_line_naming_the_problem() {
         (
             vec![u, "image-list", "--sort", "name:up"],
             vec!["sort", "up"],
-        ),
-        (
-            vec![u, "image-update", "x"],
-            vec!["--name, --property or --remove-property"],
         ),
         (
             vec![u, "--os-image-api-version", "3", "image-list"],
@@ -426,25 +468,49 @@ fn image_show_json_is_the_image_with_v2_names_and_sends_the_token() {
     assert_eq!(run.stderr, "");
 }
 
+/// What `awk '/ FIELD / {print $4}'` prints from a glanceclient table.
+fn awk4(text: &str, field: &str) -> Option<String> {
+    text.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|w| w.get(1) == Some(&field))
+        .and_then(|w| w.get(3).map(|v| v.to_string()))
+}
+
 #[test]
-fn image_show_text_is_one_field_per_line() {
+fn image_show_text_is_glanceclients_property_table() {
     let server = Server::run();
     server.expect(
         Expectation::matching(request::method_path("GET", format!("/v2/images/{ID}")))
             .respond_with(status_code(200).body(SHOW)),
     );
     let run = glance(&["--os-image-url", &url(&server), "image-show", ID]).ok();
-    let line = |field: &str| {
-        run.stdout
-            .lines()
-            .find(|l| l.split_whitespace().next() == Some(field))
-            .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
-    };
-    assert_eq!(line("id").as_deref(), Some(ID));
-    assert_eq!(line("name").as_deref(), Some("cirros-test"));
-    assert_eq!(line("my_prop").as_deref(), Some("abc"));
-    assert_eq!(line("size").as_deref(), Some("1048577"));
-    assert_eq!(line("tags").as_deref(), Some(r#"["t1"]"#));
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines[1],
+        "| Property         | Value                                                                            |"
+    );
+    assert!(lines[0].starts_with("+------------------+----"), "{run:#?}");
+    assert_eq!(awk4(&run.stdout, "id").as_deref(), Some(ID));
+    assert_eq!(awk4(&run.stdout, "name").as_deref(), Some("cirros-test"));
+    assert_eq!(awk4(&run.stdout, "my_prop").as_deref(), Some("abc"));
+    assert_eq!(awk4(&run.stdout, "size").as_deref(), Some("1048577"));
+    assert_eq!(awk4(&run.stdout, "status").as_deref(), Some("active"));
+    assert_eq!(awk4(&run.stdout, "protected").as_deref(), Some("False"));
+    assert_eq!(awk4(&run.stdout, "tags").as_deref(), Some(r#"["t1"]"#));
+    let keys: Vec<&str> = run
+        .stdout
+        .lines()
+        .skip(3)
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter(|k| *k != "|")
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "rows sorted by property");
+    assert!(
+        lines.iter().all(|l| l.len() == lines[0].len()),
+        "one width: {run:#?}"
+    );
 }
 
 #[test]
@@ -567,27 +633,35 @@ fn image_list_json_follows_pages_with_filters_sort_and_tags() {
 }
 
 #[test]
-fn image_list_text_has_a_header_and_a_row_per_image() {
+fn image_list_text_is_glanceclients_id_name_table_sorted_by_name() {
     let server = Server::run();
     let mut img = image_json(ID, "cirros test", "active");
     img["size"] = json!(1048577);
     server.expect(
-        Expectation::matching(request::method_path("GET", "/v2/images"))
-            .respond_with(json_encoded(json!({"images": [img]}))),
+        Expectation::matching(all_of![
+            request::method_path("GET", "/v2/images"),
+            request::query(url_decoded(contains(("sort", "name:asc")))),
+        ])
+        .respond_with(json_encoded(json!({"images": [img]}))),
     );
     let run = glance(&["--os-image-url", &url(&server), "image-list"]).ok();
-    let lines: Vec<Vec<&str>> = run
+    assert_eq!(
+        run.stdout,
+        format!(
+            "+--------------------------------------+-------------+\n\
+             | ID                                   | Name        |\n\
+             +--------------------------------------+-------------+\n\
+             | {ID} | cirros test |\n\
+             +--------------------------------------+-------------+\n"
+        )
+    );
+    // glance image-list | awk '/ cirros / {print $2}'
+    let id = run
         .stdout
         .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
-    assert_eq!(
-        lines,
-        vec![
-            vec!["ID", "Status", "Size", "Name"],
-            vec![ID, "active", "1048577", "cirros", "test"]
-        ]
-    );
+        .find(|l| l.contains(" cirros "))
+        .and_then(|l| l.split_whitespace().nth(1));
+    assert_eq!(id, Some(ID));
 }
 
 #[test]
@@ -722,8 +796,15 @@ fn image_upload_to_an_active_image_exits_1_with_the_conflict() {
 }
 
 #[test]
-fn image_update_sends_one_patch_and_prints_the_result() {
+fn image_update_sends_only_what_changes_and_prints_the_result() {
     let server = Server::run();
+    let mut current = image_json(ID, "old-name", "active");
+    current["old"] = json!("x");
+    current["min_disk"] = json!(1);
+    server.expect(
+        Expectation::matching(request::method_path("GET", format!("/v2/images/{ID}")))
+            .respond_with(json_encoded(current)),
+    );
     server.expect(
         Expectation::matching(all_of![
             request::method_path("PATCH", format!("/v2/images/{ID}")),
@@ -733,6 +814,7 @@ fn image_update_sends_one_patch_and_prints_the_result() {
             ))),
             request::body(json_decoded(eq(json!([
                 {"op": "replace", "path": "/name", "value": "renamed"},
+                {"op": "replace", "path": "/min_ram", "value": 64},
                 {"op": "add", "path": "/os_distro", "value": "debian"},
                 {"op": "remove", "path": "/old"},
             ])))),
@@ -746,14 +828,41 @@ fn image_update_sends_one_patch_and_prints_the_result() {
         ID,
         "--name",
         "renamed",
-        "--property",
-        "os_distro=debian",
+        "--min-disk",
+        "1",
+        "--min-ram",
+        "64",
+        "--os-distro",
+        "debian",
         "--remove-property",
         "old",
+        "--remove-property",
+        "missing",
         "--json",
     ])
     .ok();
     assert_eq!(run.json()["name"], "renamed");
+}
+
+#[test]
+fn image_update_that_changes_nothing_sends_no_patch_and_shows_the_image() {
+    let server = Server::run(); // a PATCH would fail the test
+    server.expect(
+        Expectation::matching(request::method_path("GET", format!("/v2/images/{ID}")))
+            .respond_with(json_encoded(image_json(ID, "same", "active"))),
+    );
+    let run = glance(&[
+        "--os-image-url",
+        &url(&server),
+        "image-update",
+        ID,
+        "--name",
+        "same",
+        "--remove-property",
+        "missing",
+    ])
+    .ok();
+    assert_eq!(awk4(&run.stdout, "name").as_deref(), Some("same"));
 }
 
 #[test]
@@ -791,7 +900,6 @@ fn image_delete_goes_on_past_a_failure_and_reports_each() {
 fn tags_and_activation_commands_send_their_request_and_print_nothing() {
     let server = Server::run();
     for (method, path) in [
-        ("PUT", format!("/v2/images/{ID}/tags/gold")),
         ("DELETE", format!("/v2/images/{ID}/tags/gold")),
         ("POST", format!("/v2/images/{ID}/actions/deactivate")),
         ("POST", format!("/v2/images/{ID}/actions/reactivate")),
@@ -804,7 +912,6 @@ fn tags_and_activation_commands_send_their_request_and_print_nothing() {
     }
     let u = url(&server);
     for args in [
-        vec!["image-tag-update", ID, "gold"],
         vec!["image-tag-delete", ID, "gold"],
         vec!["image-deactivate", ID],
         vec!["image-reactivate", ID],
@@ -819,6 +926,36 @@ fn tags_and_activation_commands_send_their_request_and_print_nothing() {
             "{args:?}"
         );
     }
+}
+
+#[test]
+fn image_tag_update_prints_glanceclients_id_tags_table() {
+    let server = Server::run();
+    server.expect(
+        Expectation::matching(request::method_path(
+            "PUT",
+            format!("/v2/images/{ID}/tags/gold"),
+        ))
+        .respond_with(status_code(204)),
+    );
+    let mut image = image_json(ID, "n", "active");
+    image["tags"] = json!(["gold", "it's"]);
+    server.expect(
+        Expectation::matching(request::method_path("GET", format!("/v2/images/{ID}")))
+            .respond_with(json_encoded(image)),
+    );
+    let run = glance(&[
+        "--os-image-url",
+        &url(&server),
+        "image-tag-update",
+        ID,
+        "gold",
+    ])
+    .ok();
+    assert_eq!(
+        run.stdout.lines().nth(3),
+        Some(format!("| {ID} | ['gold', \"it's\"] |").as_str())
+    );
 }
 
 #[test]

@@ -16,45 +16,88 @@ pub struct Opt {
     pub repeatable: bool,
     pub required: bool,
     pub help: &'static str,
+    /// How many arguments the value takes (argparse's `nargs`).
+    pub arity: Arity,
 }
 
-const fn flag(name: &'static str, help: &'static str) -> Opt {
+/// argparse's `nargs`, as glanceclient uses it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Arity {
+    /// One value (`--name NAME` or `--name=NAME`).
+    One,
+    /// `nargs='+'`: every following argument up to the next option
+    /// (`--tags a b c`), each its own value.
+    Many,
+    /// `nargs='?'`: the next argument when it is not an option, else
+    /// `True` (`--hidden`, `--hidden False`).
+    Maybe,
+}
+
+pub const fn flag(name: &'static str, help: &'static str) -> Opt {
     Opt {
         name,
         value: None,
         repeatable: false,
         required: false,
         help,
+        arity: Arity::One,
     }
 }
 
-const fn value(name: &'static str, value: &'static str, help: &'static str) -> Opt {
+pub const fn value(name: &'static str, value: &'static str, help: &'static str) -> Opt {
     Opt {
         name,
         value: Some(value),
         repeatable: false,
         required: false,
         help,
+        arity: Arity::One,
     }
 }
 
-const fn required(name: &'static str, value: &'static str, help: &'static str) -> Opt {
+pub const fn required(name: &'static str, value: &'static str, help: &'static str) -> Opt {
     Opt {
         name,
         value: Some(value),
         repeatable: false,
         required: true,
         help,
+        arity: Arity::One,
     }
 }
 
-const fn repeated(name: &'static str, value: &'static str, help: &'static str) -> Opt {
+pub const fn repeated(name: &'static str, value: &'static str, help: &'static str) -> Opt {
     Opt {
         name,
         value: Some(value),
         repeatable: true,
         required: false,
         help,
+        arity: Arity::One,
+    }
+}
+
+/// `--tags a b c`: one or more values.
+pub const fn many(name: &'static str, value: &'static str, help: &'static str) -> Opt {
+    Opt {
+        name,
+        value: Some(value),
+        repeatable: true,
+        required: false,
+        help,
+        arity: Arity::Many,
+    }
+}
+
+/// `--hidden [True|False]`: a value, or `True` when none follows.
+pub const fn maybe(name: &'static str, value: &'static str, help: &'static str) -> Opt {
+    Opt {
+        name,
+        value: Some(value),
+        repeatable: false,
+        required: false,
+        help,
+        arity: Arity::Maybe,
     }
 }
 
@@ -171,9 +214,52 @@ pub const GLOBAL: &[Opt] = &[
         "global request id (req-<uuid>) sent with every request, for Glance's logs \
          (env OS_GLOBAL_REQUEST_ID)",
     ),
+    value(
+        "--os-endpoint-type",
+        "INTERFACE",
+        "glanceclient's name of --os-interface (env OS_ENDPOINT_TYPE; publicURL is public)",
+    ),
+    flag(
+        "--insecure",
+        "do not verify the server's TLS certificate (a warning says so)",
+    ),
+    value(
+        "--os-cacert",
+        "FILE",
+        "CA certificates to verify the server with (env OS_CACERT)",
+    ),
+    value("--os-cert", "FILE", "client certificate, PEM (env OS_CERT)"),
+    value(
+        "--os-key",
+        "FILE",
+        "the client certificate's key, PEM (env OS_KEY)",
+    ),
+    value(
+        "--timeout",
+        "SECONDS",
+        "give up on a connection or a read after this long",
+    ),
+    value(
+        "--os-service-type",
+        "TYPE",
+        "accepted for glanceclient; the catalog's image service is used",
+    ),
     flag(
         "--debug",
-        "log each request (method, URL, status, request id; never a token) on stderr",
+        "log each request (method, URL, status, request id; never a token) on stderr \
+         (-d; env GLANCECLIENT_DEBUG)",
+    ),
+    flag(
+        "--verbose",
+        "more columns in image-list and image-tasks (-v)",
+    ),
+    flag(
+        "--force",
+        "accepted for glanceclient (-f); nothing here asks",
+    ),
+    flag(
+        "--get-schema",
+        "accepted for glanceclient; no schema is cached",
     ),
     flag("--json", "print results as JSON"),
     flag("--help", "show this help, or a command's"),
@@ -191,34 +277,68 @@ pub struct Spec {
     pub options: &'static [Opt],
 }
 
-const PROGRESS: Opt = flag("--progress", "draw a progress bar on stderr");
+pub const PROGRESS: Opt = flag("--progress", "draw a progress bar on stderr");
 const CACHE_DIR: Opt = value(
     "--cache-dir",
     "DIR",
     "the host image cache directory (default: nova.conf's instances_path/_base)",
 );
 
-pub const COMMANDS: &[Spec] = &[
+const COMMANDS: &[Spec] = &[
     Spec {
         name: "image-list",
-        summary: "list images, page by page",
+        summary: "list images (sorted by name unless --sort, --sort-key or --sort-dir say otherwise)",
         positionals: &[],
         variadic: false,
         options: &[
             value("--limit", "N", "stop after N images"),
             value("--page-size", "N", "images per request"),
+            value(
+                "--visibility",
+                "VISIBILITY",
+                "only images of this visibility (or all)",
+            ),
+            value(
+                "--member-status",
+                "STATUS",
+                "only shared images whose membership is this (accepted, pending, rejected, all)",
+            ),
+            value("--owner", "OWNER", "only images of this project"),
             repeated(
                 "--property-filter",
                 "KEY=VALUE",
                 "only images whose field (name, status, visibility, owner, size_min, ...) \
                  or extra property KEY is VALUE",
             ),
-            repeated(
-                "--sort",
-                "KEY[:asc|desc]",
-                "sort key, most significant first",
+            value("--checksum", "MD5", "only images with this MD5 checksum"),
+            value(
+                "--hash",
+                "HASH_VALUE",
+                "only images with this os_hash_value",
             ),
             repeated("--tag", "TAG", "only images with this tag"),
+            repeated(
+                "--sort-key",
+                "KEY",
+                "sort key: name, status, container_format, disk_format, size, id, \
+                 created_at or updated_at; may be repeated",
+            ),
+            repeated(
+                "--sort-dir",
+                "asc|desc",
+                "sort direction, one for all keys or one each",
+            ),
+            repeated(
+                "--sort",
+                "KEY[:asc|desc],...",
+                "sort keys and directions, most significant first",
+            ),
+            maybe(
+                "--hidden",
+                "[True|False]",
+                "only hidden images (or only visible ones)",
+            ),
+            maybe("--include-stores", "[True|False]", "add a Stores column"),
         ],
     },
     Spec {
@@ -226,60 +346,196 @@ pub const COMMANDS: &[Spec] = &[
         summary: "show one image",
         positionals: &["ID"],
         variadic: false,
-        options: &[],
+        options: &[
+            flag("--human-readable", "show the size as 1.5MB"),
+            value(
+                "--max-column-width",
+                "N",
+                "wrap values wider than this (default 80)",
+            ),
+        ],
     },
     Spec {
         name: "image-create",
-        summary: "create an image, and upload its data with --file",
+        summary: "create an image, with the data of --file or stdin (when it is not a terminal)",
         positionals: &[],
         variadic: false,
         options: &[
-            required("--name", "NAME", "image name"),
-            required("--disk-format", "FORMAT", "raw, qcow2, ..."),
-            required("--container-format", "FORMAT", "bare, ovf, ..."),
+            value(
+                "--architecture",
+                "ARCH",
+                "operating system architecture (x86_64, ...)",
+            ),
+            value(
+                "--container-format",
+                "FORMAT",
+                "bare, ovf, ova, ami, ari, aki, docker",
+            ),
+            value(
+                "--disk-format",
+                "FORMAT",
+                "raw, qcow2, vmdk, vhd, vhdx, vdi, iso, ploop, ami, ari, aki",
+            ),
+            value(
+                "--instance-uuid",
+                "UUID",
+                "the server whose snapshot this is",
+            ),
+            value("--kernel-id", "ID", "image to use as the kernel"),
+            value("--min-disk", "GB", "disk space needed to boot, in GiB"),
+            value("--min-ram", "MB", "RAM needed to boot, in MiB"),
+            value("--name", "NAME", "image name"),
+            value(
+                "--os-distro",
+                "DISTRO",
+                "the operating system's distribution",
+            ),
+            value("--os-version", "VERSION", "the distribution's version"),
+            value("--owner", "OWNER", "owning project (admins only)"),
+            value(
+                "--protected",
+                "[True|False]",
+                "whether the image may not be deleted",
+            ),
+            value("--ramdisk-id", "ID", "image to use as the ramdisk"),
             value(
                 "--visibility",
                 "VISIBILITY",
                 "public, private, shared or community",
             ),
+            value(
+                "--hidden",
+                "[True|False]",
+                "hide the image from default listings",
+            ),
             repeated("--property", "KEY=VALUE", "extra property"),
-            value("--file", "PATH", "data to upload (- for stdin, streamed)"),
+            value("--id", "UUID", "the image's id"),
+            many("--tags", "TAG", "tags (one or more)"),
+            value(
+                "--file",
+                "PATH",
+                "data to upload (- for stdin); without it, stdin when it is a pipe or file",
+            ),
+            value(
+                "--size",
+                "BYTES",
+                "size of the data when it cannot be found out (stdin)",
+            ),
             PROGRESS,
+            value(
+                "--store",
+                "STORE",
+                "store to upload into (env OS_IMAGE_STORE)",
+            ),
         ],
     },
     Spec {
         name: "image-upload",
-        summary: "upload data to a queued image",
+        summary: "upload data to a queued image (--file, or stdin)",
         positionals: &["ID"],
         variadic: false,
         options: &[
-            required("--file", "PATH", "data to upload (- for stdin, streamed)"),
+            value(
+                "--file",
+                "PATH",
+                "data to upload (default, or -: stdin, streamed)",
+            ),
+            value(
+                "--size",
+                "BYTES",
+                "size of the data when it cannot be found out (stdin)",
+            ),
             PROGRESS,
+            value(
+                "--store",
+                "STORE",
+                "store to upload into (env OS_IMAGE_STORE)",
+            ),
         ],
     },
     Spec {
         name: "image-update",
-        summary: "change an image's name or properties",
+        summary: "change an image's fields and properties (only what differs is sent)",
         positionals: &["ID"],
         variadic: false,
         options: &[
-            value("--name", "NAME", "new name"),
-            repeated("--property", "KEY=VALUE", "set an extra property"),
-            repeated("--remove-property", "KEY", "remove an extra property"),
+            value(
+                "--architecture",
+                "ARCH",
+                "operating system architecture (x86_64, ...)",
+            ),
+            value(
+                "--container-format",
+                "FORMAT",
+                "bare, ovf, ova, ami, ari, aki, docker",
+            ),
+            value(
+                "--disk-format",
+                "FORMAT",
+                "raw, qcow2, vmdk, vhd, vhdx, vdi, iso, ploop, ami, ari, aki",
+            ),
+            value(
+                "--instance-uuid",
+                "UUID",
+                "the server whose snapshot this is",
+            ),
+            value("--kernel-id", "ID", "image to use as the kernel"),
+            value("--min-disk", "GB", "disk space needed to boot, in GiB"),
+            value("--min-ram", "MB", "RAM needed to boot, in MiB"),
+            value("--name", "NAME", "image name"),
+            value(
+                "--os-distro",
+                "DISTRO",
+                "the operating system's distribution",
+            ),
+            value("--os-version", "VERSION", "the distribution's version"),
+            value("--owner", "OWNER", "owning project (admins only)"),
+            value(
+                "--protected",
+                "[True|False]",
+                "whether the image may not be deleted",
+            ),
+            value("--ramdisk-id", "ID", "image to use as the ramdisk"),
+            value(
+                "--visibility",
+                "VISIBILITY",
+                "public, private, shared or community",
+            ),
+            value(
+                "--hidden",
+                "[True|False]",
+                "hide the image from default listings",
+            ),
+            repeated("--property", "KEY=VALUE", "extra property"),
+            repeated(
+                "--remove-property",
+                "KEY",
+                "remove an extra property (if it is there)",
+            ),
         ],
     },
     Spec {
         name: "image-download",
-        summary: "download an image, verified against its checksums",
+        summary: "download an image, verified against its checksums (to stdout without --file)",
         positionals: &["ID"],
         variadic: false,
         options: &[
-            required(
+            value(
                 "--file",
                 "PATH",
-                "where to write the data (written atomically)",
+                "where to write the data (written atomically; - or none: stdout, not a terminal)",
             ),
             PROGRESS,
+            flag(
+                "--allow-md5-fallback",
+                "verify the MD5 checksum when the image's hash algorithm is unknown \
+                 (env OS_IMAGE_ALLOW_MD5_FALLBACK)",
+            ),
+            value(
+                "--prefer",
+                "STORES",
+                "stores for Glance to try first, comma-separated",
+            ),
             flag(
                 "--no-local",
                 "always download over HTTP, never copy from a local file store",
@@ -343,10 +599,10 @@ pub const COMMANDS: &[Spec] = &[
     },
     Spec {
         name: "member-list",
-        summary: "list the projects an image is shared with",
+        summary: "list the projects an image is shared with (ID or --image-id ID)",
         positionals: &["ID"],
         variadic: false,
-        options: &[],
+        options: &[value("--image-id", "ID", "the image (glanceclient's form)")],
     },
     Spec {
         name: "member-create",
@@ -496,7 +752,13 @@ pub fn parse(args: &[String]) -> Result<Invocation, Failure> {
             Some((name, value)) => (name, Some(value.to_string())),
             None => (arg.as_str(), None),
         };
-        let name = if name == "-h" { "--help" } else { name };
+        let name = match name {
+            "-h" => "--help",
+            "-d" => "--debug",
+            "-v" => "--verbose",
+            "-f" => "--force",
+            other => other,
+        };
         let (opt, into) = if let Some(opt) = GLOBAL.iter().find(|o| o.name == name) {
             (opt, &mut global)
         } else if let Some(opt) = command.and_then(|c| c.options.iter().find(|o| o.name == name)) {
@@ -507,12 +769,21 @@ pub fn parse(args: &[String]) -> Result<Invocation, Failure> {
                 None => Failure::Usage(format!("unknown option {name}")),
             });
         };
-        let value = match (opt.value, inline) {
-            (None, None) => String::new(),
+        let mut values = match (opt.value, inline) {
+            (None, None) => vec![String::new()],
             (None, Some(_)) => return Err(Failure::Usage(format!("{name} takes no value"))),
-            (Some(_), Some(v)) => v,
+            (Some(_), Some(v)) => vec![v],
+            (Some(_), None) if opt.arity == Arity::Maybe => {
+                match args.clone().next().filter(|v| !v.starts_with('-')) {
+                    Some(v) => {
+                        args.next();
+                        vec![v.clone()]
+                    }
+                    None => vec!["True".to_string()],
+                }
+            }
             (Some(placeholder), None) => match args.next() {
-                Some(v) => v.clone(),
+                Some(v) => vec![v.clone()],
                 None => {
                     return Err(Failure::Usage(format!(
                         "{name} needs a value ({placeholder})"
@@ -520,11 +791,23 @@ pub fn parse(args: &[String]) -> Result<Invocation, Failure> {
                 }
             },
         };
+        if opt.arity == Arity::Many {
+            while let Some(v) = args.clone().next().filter(|v| !v.starts_with('-')) {
+                args.next();
+                values.push(v.clone());
+            }
+        }
         let slot = into.values.entry(opt.name).or_default();
         if !slot.is_empty() && !opt.repeatable {
             return Err(Failure::Usage(format!("{name} given more than once")));
         }
-        slot.push(value);
+        slot.extend(values);
+    }
+    // glanceclient's `member-list --image-id ID`, and ours, `member-list ID`.
+    if let Some(id) = options.one("--image-id")
+        && command.is_some_and(|c| c.name == "member-list")
+    {
+        positionals.insert(0, id.to_string());
     }
     let invocation = Invocation {
         command,
@@ -547,9 +830,13 @@ impl Invocation {
     }
 }
 
+/// Every command: the table above, then glanceclient's others (specs.rs).
+pub fn commands() -> impl Iterator<Item = &'static Spec> {
+    COMMANDS.iter().chain(crate::specs::MORE)
+}
+
 fn find_command(name: &str) -> Result<&'static Spec, Failure> {
-    COMMANDS
-        .iter()
+    commands()
         .find(|c| c.name == name)
         .ok_or_else(|| Failure::Usage(format!("unknown command {name:?}")))
 }
@@ -595,8 +882,8 @@ pub fn usage() -> String {
     );
     push_options(&mut text, GLOBAL);
     text.push_str("\nCommands:\n");
-    let width = COMMANDS.iter().map(|c| c.name.len()).max().unwrap_or(0);
-    for c in COMMANDS {
+    let width = commands().map(|c| c.name.len()).max().unwrap_or(0);
+    for c in commands() {
         text.push_str(&format!("  {:width$}  {}\n", c.name, c.summary));
     }
     text.push_str(

@@ -19,20 +19,17 @@ pub fn image_download(
     cache_dir: Option<PathBuf>,
     json: bool,
 ) -> Result<(), Failure> {
-    let path = o.one("--file").unwrap_or_default();
+    let path = match o.one("--file") {
+        None | Some("-") => return to_stdout(client, id, o, cache_dir, json),
+        Some(path) => path,
+    };
     let mut bar = Bar::new(o.flag("--progress"), "download", None);
     let options = DownloadOptions {
         progress: Some(Box::new(|done, total| {
             bar.update(done, total);
             ControlFlow::Continue(())
         })),
-        allow_local: !o.flag("--no-local"),
-        inspect: if o.flag("--no-inspect") {
-            Inspect::Off
-        } else {
-            Inspect::AsConfigured
-        },
-        ..DownloadOptions::default()
+        ..options(o)
     };
     let report = match cache_dir {
         Some(dir) => {
@@ -98,6 +95,114 @@ pub fn image_download(
         "downloaded {} to {shown_path} {from}, {verified}{format}{resumed}\n",
         bytes(report.bytes)
     ))
+}
+
+/// The download options of the flags (all but the progress bar).
+fn options(o: &Values) -> DownloadOptions<'static> {
+    DownloadOptions {
+        allow_local: !o.flag("--no-local"),
+        inspect: if o.flag("--no-inspect") {
+            Inspect::Off
+        } else {
+            Inspect::AsConfigured
+        },
+        allow_md5_fallback: o.flag("--allow-md5-fallback")
+            || std::env::var_os("OS_IMAGE_ALLOW_MD5_FALLBACK").is_some_and(|v| !v.is_empty()),
+        prefer: o
+            .one("--prefer")
+            .map(|p| {
+                p.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        ..DownloadOptions::default()
+    }
+}
+
+/// `image-download ID` without `--file` (or with `--file -`): the data on
+/// stdout, as glanceclient writes it, when stdout is not a terminal. It is
+/// verified and inspected while it streams, but bytes written cannot be
+/// taken back: a failed check is an error that says to discard them.
+fn to_stdout(
+    client: &Client,
+    id: &str,
+    o: &Values,
+    cache_dir: Option<PathBuf>,
+    json: bool,
+) -> Result<(), Failure> {
+    use std::io::{IsTerminal, Write};
+    if std::io::stdout().is_terminal() {
+        return Err(Failure::Usage(
+            "No redirection or local file specified for downloaded image data. Please \
+             specify a local file with --file to save downloaded image or redirect output \
+             to another source."
+                .into(),
+        ));
+    }
+    if json {
+        return Err(Failure::Usage(
+            "--json needs --file: without it the image data goes to stdout".into(),
+        ));
+    }
+    let mut bar = Bar::new(o.flag("--progress"), "download", None);
+    let options = DownloadOptions {
+        progress: Some(Box::new(|done, total| {
+            bar.update(done, total);
+            ControlFlow::Continue(())
+        })),
+        ..options(o)
+    };
+    let mut stdout = std::io::stdout().lock();
+    if let Some(dir) = cache_dir {
+        // Verified into the cache first: nothing unverified reaches stdout.
+        let cache = ImageCache::new(dir)?;
+        let fetched = cache.fetch(client, id, options)?;
+        let mut file = std::fs::File::open(&fetched.path)
+            .map_err(|e| Failure::Api(format!("reading {}: {e}", fetched.path.display())))?;
+        std::io::copy(&mut file, &mut stdout)
+            .and_then(|_| stdout.flush())
+            .map_err(|e| Failure::Api(format!("writing to stdout: {e}")))?;
+        bar.finish();
+        return Ok(());
+    }
+    let mut counted = Written {
+        inner: &mut stdout,
+        bytes: 0,
+    };
+    let result = client.download_to(id, &mut counted, options);
+    let written = counted.bytes;
+    let _ = stdout.flush();
+    bar.finish();
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if written > 0 => Err(Failure::Api(format!(
+            "{}; the {written} bytes already written to stdout are NOT the verified image: \
+             discard them",
+            crate::error_message(&e)
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Counts what reached the writer.
+struct Written<'a, W> {
+    inner: &'a mut W,
+    bytes: u64,
+}
+
+impl<W: std::io::Write> std::io::Write for Written<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// The report of an image the host cache already held: checked out, no

@@ -43,6 +43,7 @@ pub fn resolve(global: &Values) -> Result<Settings, Failure> {
 
     apply_login(&mut config, global)?;
     config.global_request_id = global_request_id(global)?;
+    apply_transport(&mut config, global)?;
 
     match global.one("--os-image-api-version") {
         Some(v) => {
@@ -113,6 +114,13 @@ fn apply_login(config: &mut Config, global: &Values) -> Result<(), Failure> {
     let lookup = |name: &str| -> Option<String> {
         match name {
             "OS_AUTH_TYPE" if chosen_on_command_line.is_some() => chosen_on_command_line.clone(),
+            // glanceclient's --os-endpoint-type and OS_ENDPOINT_TYPE name
+            // the interface too (keystoneauth takes publicURL for public).
+            "OS_INTERFACE" => flag("--os-interface")
+                .or_else(|| flag("--os-endpoint-type"))
+                .or_else(|| env("OS_INTERFACE"))
+                .or_else(|| env("OS_ENDPOINT_TYPE"))
+                .map(|i| i.trim_end_matches("URL").to_string()),
             "OS_TOKEN" => token_flag
                 .clone()
                 .or_else(|| env("OS_AUTH_TOKEN"))
@@ -159,6 +167,44 @@ fn global_request_id(global: &Values) -> Result<Option<String>, Failure> {
         )));
     }
     Ok(Some(id))
+}
+
+/// glanceclient's TLS and timeout settings: `--insecure`, `--os-cacert`
+/// (`OS_CACERT`), `--os-cert` (`OS_CERT`), `--os-key` (`OS_KEY`) and
+/// `--timeout`, over what the files say.
+fn apply_transport(config: &mut Config, global: &Values) -> Result<(), Failure> {
+    if global.flag("--insecure") {
+        config.insecure = true;
+    }
+    for (flag, var, slot) in [
+        ("--os-cacert", "OS_CACERT", &mut config.cafile),
+        ("--os-cert", "OS_CERT", &mut config.certfile),
+        ("--os-key", "OS_KEY", &mut config.keyfile),
+    ] {
+        match global.one(flag) {
+            Some("") => return Err(Failure::Usage(format!("{flag} is empty"))),
+            Some(path) => *slot = Some(path.into()),
+            None => {
+                if let Some(path) = env(var) {
+                    *slot = Some(path.into());
+                }
+            }
+        }
+    }
+    if let Some(text) = global.one("--timeout") {
+        let seconds: f64 = text
+            .trim()
+            .parse()
+            .ok()
+            .filter(|s: &f64| s.is_finite() && *s > 0.0)
+            .ok_or_else(|| {
+                Failure::Usage(format!("--timeout takes a number of seconds, not {text:?}"))
+            })?;
+        let timeout = std::time::Duration::from_secs_f64(seconds);
+        config.connect_timeout = Some(timeout);
+        config.io_timeout = Some(timeout);
+    }
+    Ok(())
 }
 
 /// Servers given outside the files replace the files' `api_servers` and

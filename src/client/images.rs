@@ -173,9 +173,20 @@ impl Client {
     /// A v1 Glance ignores `Range` and sends the whole image; the stream's
     /// [`ImageStream::offset`] is then 0 and the caller starts over.
     pub(crate) fn open_range(&self, id: &str, offset: u64) -> Result<ImageStream> {
+        self.open_preferring(id, offset, &[])
+    }
+
+    /// [`Client::open_range`] asking a v2 server to read from the `prefer`
+    /// stores first (`?prefer=`; v1 has no such thing and ignores it).
+    pub(crate) fn open_preferring(
+        &self,
+        id: &str,
+        offset: u64,
+        prefer: &[String],
+    ) -> Result<ImageStream> {
         let version = self.version();
         let request = match version {
-            ApiVersion::V2 => v2::images::download(id, offset)?,
+            ApiVersion::V2 => v2::stores::download_preferring(id, offset, prefer)?,
             ApiVersion::V1 => v1::images::download(id, offset)?,
         };
         let opened = self

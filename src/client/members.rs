@@ -71,6 +71,17 @@ impl Client {
         }
     }
 
+    /// Shows one membership (`GET /v2/images/{id}/members/{member}`). v2
+    /// only: v1 has no such call.
+    pub fn member(&self, id: &str, member: &str) -> Result<Member> {
+        self.require_v2("member show")?;
+        self.call(
+            v2::members::show(id, member),
+            Retry::Safe,
+            v2::members::parse_member,
+        )
+    }
+
     /// Sets a membership's status (`accepted`, `rejected`, `pending`), as the
     /// member. v2 only: v1 members have no status.
     pub fn update_member(&self, id: &str, member: &str, status: &str) -> Result<Member> {

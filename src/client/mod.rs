@@ -6,11 +6,16 @@
 //! v1 mode before any request is made; v1's own extras, behind
 //! [`Client::v1`], fail the same way in v2 mode.
 
+mod api_version;
+mod cache;
 mod images;
 mod import;
 mod list;
+mod locations;
 mod members;
+mod stores;
 mod stream;
+mod tasks;
 mod upload;
 mod v1_calls;
 
@@ -71,6 +76,9 @@ struct Scope {
 struct Inner {
     config: Config,
     transport: Transport,
+    /// The server's versions document, read once, by the first call that
+    /// needs a minor version (see `api_version.rs`).
+    versions: std::sync::OnceLock<Vec<v2::versions::Version>>,
 }
 
 impl Client {
@@ -91,7 +99,11 @@ impl Client {
         crate::config::check_identity(&config)?;
         let transport = Transport::new(&config)?;
         Ok(Client {
-            inner: Arc::new(Inner { config, transport }),
+            inner: Arc::new(Inner {
+                config,
+                transport,
+                versions: std::sync::OnceLock::new(),
+            }),
             scope: Scope::default(),
         })
     }

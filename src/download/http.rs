@@ -78,6 +78,8 @@ pub(super) struct Fetch<'o, 'p> {
     pub(super) inspect: Option<&'o InspectPlan>,
     pub(super) max_resumes: u32,
     pub(super) progress: &'o mut Progress<'p>,
+    /// The stores to ask for first (`?prefer=`), every request alike.
+    pub(super) prefer: &'o [String],
 }
 
 /// Downloads `image` over HTTP into `sink`, verifying `checks` (completed
@@ -90,7 +92,7 @@ pub(super) fn fetch(
     how: Fetch<'_, '_>,
 ) -> Result<Fetched> {
     let id = image.id.as_str();
-    let mut stream = client.open_range(id, 0)?;
+    let mut stream = client.open_preferring(id, 0, how.prefer)?;
     verify::with_content_md5(&mut checks, stream.content_md5())?;
     if checks.is_empty() {
         if how.require_checksum {
@@ -115,6 +117,7 @@ pub(super) fn fetch(
             pipe: &mut pipe,
             progress: how.progress,
             resumer: &mut resumer,
+            prefer: how.prefer,
         };
         transfer.all_bodies(&mut stream)?;
         let bytes = resumer.finish()?;
@@ -135,6 +138,7 @@ struct Transfer<'a, 'scope, 'p> {
     pipe: &'a mut Pipe<'scope>,
     progress: &'a mut Progress<'p>,
     resumer: &'a mut Resumer,
+    prefer: &'a [String],
 }
 
 impl Transfer<'_, '_, '_> {
@@ -197,7 +201,7 @@ impl Transfer<'_, '_, '_> {
         let id = self.resumer.id.clone();
         let mut from = self.resumer.broke_off(server, error)?;
         loop {
-            match self.client.open_range(&id, from) {
+            match self.client.open_preferring(&id, from, self.prefer) {
                 Ok(next) => return Ok(next),
                 Err(e @ Error::InvalidResponse(_)) => from = self.resumer.refused(e)?,
                 Err(e) => return Err(e),

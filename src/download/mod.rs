@@ -125,6 +125,11 @@ pub struct DownloadOptions<'a> {
     /// applies. ([`Config::call_timeout`](crate::Config::call_timeout)
     /// bounds only the request for the image record.)
     pub deadline: Option<Instant>,
+    /// Stores for Glance to try first, in this order (`?prefer=` on each
+    /// request for the data; Glance 2026.1 falls back to the others, and an
+    /// older one ignores it). Default empty: the server's choice. v1
+    /// ignores it too.
+    pub prefer: Vec<String>,
 }
 
 impl Default for DownloadOptions<'_> {
@@ -140,6 +145,7 @@ impl Default for DownloadOptions<'_> {
             inspect: Inspect::default(),
             cancel: None,
             deadline: None,
+            prefer: Vec::new(),
         }
     }
 }
@@ -157,6 +163,7 @@ impl fmt::Debug for DownloadOptions<'_> {
             .field("inspect", &self.inspect)
             .field("cancel", &self.cancel)
             .field("deadline", &self.deadline)
+            .field("prefer", &self.prefer)
             .finish()
     }
 }
@@ -325,6 +332,7 @@ impl Client {
             inspect: inspect.as_ref(),
             max_resumes: options.max_resumes,
             progress: &mut progress,
+            prefer: &options.prefer,
         };
         let fetched = http::fetch(self, image, checks, &mut staged, how)?;
         self.still_wanted()?;
@@ -366,6 +374,7 @@ impl Client {
             inspect: inspect.as_ref(),
             max_resumes: options.max_resumes,
             progress: &mut progress,
+            prefer: &options.prefer,
         };
         let fetched = http::fetch(self, &image, checks, &mut http::Writer(out), how)?;
         Ok(fetched.report(None, Vec::new()))

@@ -156,6 +156,9 @@ pub(super) fn call_error(
 /// short reason.
 pub(super) fn transport_error(server: &str, err: ureq::Error) -> Error {
     use ureq::Timeout as T;
+    if let Some(refused) = certificate_refused(server, &err) {
+        return refused;
+    }
     let (message, timeout) = match err {
         ureq::Error::Http(e) => return Error::InvalidInput(format!("{server}: {e}")),
         ureq::Error::BadUri(e) => return Error::InvalidInput(format!("{server}: bad URL {e}")),
@@ -189,6 +192,52 @@ pub(super) fn transport_error(server: &str, err: ureq::Error) -> Error {
         message,
         timeout,
     }
+}
+
+/// A server certificate the TLS handshake refused, in plain words and as
+/// [`Error::Config`]: no retry, on this server or another, can cure it
+/// (the certificate or the client's CA file must change). rustls hands it
+/// over directly, or inside the `io::Error` of the handshake.
+fn certificate_refused(server: &str, err: &ureq::Error) -> Option<Error> {
+    use rustls::CertificateError as C;
+    let tls = match err {
+        ureq::Error::Rustls(e) => e,
+        ureq::Error::Io(e) => e.get_ref()?.downcast_ref::<rustls::Error>()?,
+        _ => return None,
+    };
+    let rustls::Error::InvalidCertificate(why) = tls else {
+        return None;
+    };
+    let detail = format!("{why:?}");
+    let plain = if detail.contains("CaUsedAsEndEntity") {
+        "is a CA certificate (basicConstraints CA:TRUE, as `openssl req -x509` makes by \
+         default) used as the server's own certificate, which TLS clients such as this one \
+         refuse. Fix the server: issue it a certificate signed by that CA (keep the CA as \
+         the client's CA file), or a self-signed one with CA:FALSE"
+            .to_string()
+    } else {
+        match why {
+            C::UnknownIssuer => "is not signed by a CA this client trusts: give the CA \
+                                 certificate that signed it as the CA file (cafile, \
+                                 --os-cacert)"
+                .to_string(),
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                "does not name the host of the URL: use a URL with a name the \
+                 certificate lists (subjectAltName), or reissue the certificate"
+                    .to_string()
+            }
+            C::Expired | C::ExpiredContext { .. } => "has expired: renew it".to_string(),
+            C::NotValidYet | C::NotValidYetContext { .. } => {
+                "is not valid yet (check the clocks)".to_string()
+            }
+            other => format!("is refused ({other:?})"),
+        }
+    };
+    Some(Error::Config {
+        file: None,
+        line: None,
+        message: format!("TLS: the certificate of {server} {plain} [{detail}]"),
+    })
 }
 
 #[cfg(test)]

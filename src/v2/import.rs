@@ -27,6 +27,17 @@ pub enum ImportMethod {
     },
     /// Copy an active image's data into more stores.
     CopyImage,
+    /// Glance downloads the data of an image of another Glance region
+    /// (`glance-download`, image API v2.16 on the importing side).
+    GlanceDownload {
+        /// The image's id in the other region.
+        image_id: String,
+        /// The other region, as the Keystone catalog names it.
+        region: String,
+        /// The catalog interface of the other region's image API
+        /// (`public` when `None`).
+        service_interface: Option<String>,
+    },
 }
 
 /// An import request: the method and, on multi-store Glance, the target stores.
@@ -67,6 +78,21 @@ pub fn import(id: &str, import: &Import) -> Result<Request<Vec<u8>>> {
         }
         ImportMethod::CopyImage => {
             method.insert("name".into(), Value::from("copy-image"));
+        }
+        ImportMethod::GlanceDownload {
+            image_id,
+            region,
+            service_interface,
+        } => {
+            method.insert("name".into(), Value::from("glance-download"));
+            method.insert("glance_image_id".into(), Value::from(image_id.as_str()));
+            method.insert("glance_region".into(), Value::from(region.as_str()));
+            if let Some(interface) = service_interface {
+                method.insert(
+                    "glance_service_interface".into(),
+                    Value::from(interface.as_str()),
+                );
+            }
         }
     }
     let mut body = Map::new();
@@ -123,6 +149,17 @@ pub struct Store {
     /// Whether the store refuses new data.
     #[serde(default, rename = "read-only", deserialize_with = "loose_bool")]
     pub read_only: bool,
+    /// The store's driver (`file`, `rbd`, `swift`, ...): only in the
+    /// details ([`stores_detail`](super::stores::stores_detail), admins).
+    #[serde(default, rename = "type")]
+    pub store_type: Option<String>,
+    /// The store's weight when Glance orders locations: only in the details.
+    #[serde(default)]
+    pub weight: Option<i64>,
+    /// The driver's settings (a file store's `data_dir`, `chunk_size`,
+    /// ...): only in the details; empty otherwise.
+    #[serde(default)]
+    pub properties: Map<String, Value>,
 }
 
 /// Glance 33 writes `"default": "true"` (a string); accept both forms.
@@ -189,6 +226,23 @@ mod tests {
             body,
             serde_json::json!({"method": {"name": "web-download", "uri": "http://x/img"},
                 "stores": ["fs"], "all_stores_must_succeed": false})
+        );
+    }
+
+    #[test]
+    fn glance_download_names_the_remote_image_and_region() {
+        let method = ImportMethod::GlanceDownload {
+            image_id: "remote-id".into(),
+            region: "RegionTwo".into(),
+            service_interface: Some("public".into()),
+        };
+        let body: Value =
+            serde_json::from_slice(import("i", &Import::new(method)).unwrap().body()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"method": {"name": "glance-download",
+                "glance_image_id": "remote-id", "glance_region": "RegionTwo",
+                "glance_service_interface": "public"}})
         );
     }
 

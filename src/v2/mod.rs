@@ -24,10 +24,15 @@
 //! (download) carry an empty body here; the caller attaches or reads the
 //! stream.
 
+pub mod cache;
 pub mod images;
 pub mod import;
+pub mod locations;
 pub mod members;
+pub mod stores;
 pub mod tags;
+pub mod tasks;
+pub mod usage;
 pub mod versions;
 
 pub(crate) use crate::wire::{JSON, json_request, parse_json, to_json};

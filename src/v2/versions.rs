@@ -27,6 +27,22 @@ impl Version {
     }
 }
 
+/// Whether a versions document offers image API v2.`minor`: a v2 version
+/// listed as `CURRENT`, `SUPPORTED` or `EXPERIMENTAL` that is that one
+/// (`exact`) or at least that one.
+///
+/// `exact` is for the features Glance switches on by configuration and
+/// announces by listing their version: with its cache disabled, Glance
+/// lists v2.15 and v2.17 but not v2.14, v2.16 or v2.18, so the cache calls
+/// ask whether v2.14 itself is listed.
+pub fn offers(versions: &[Version], minor: u32, exact: bool) -> bool {
+    versions
+        .iter()
+        .filter(|v| matches!(v.status.as_str(), "CURRENT" | "SUPPORTED" | "EXPERIMENTAL"))
+        .filter_map(Version::number)
+        .any(|(major, m)| major == 2 && if exact { m == minor } else { m >= minor })
+}
+
 /// `GET /versions`.
 pub fn versions() -> Result<Request<Vec<u8>>> {
     json_request(Method::GET, "/versions", None)
@@ -98,6 +114,13 @@ mod tests {
             assert_eq!(v[0].url.as_deref(), Some("http://127.0.0.1:19292/v2/"));
             assert_eq!(v[1].url, None);
         }
+        let r = Response::builder()
+            .status(200)
+            .body(DOC.as_bytes())
+            .unwrap();
+        let v = parse_versions(&r).unwrap();
+        assert!(offers(&v, 18, true) && offers(&v, 17, false) && offers(&v, 1, true));
+        assert!(!offers(&v, 17, true) && !offers(&v, 19, false));
         let r = Response::builder().status(404).body(&b""[..]).unwrap();
         assert!(matches!(parse_versions(&r), Err(Error::NotFound(_))));
         assert_eq!(versions().unwrap().uri(), "/versions");

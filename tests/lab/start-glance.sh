@@ -11,6 +11,13 @@
 #   - import methods glance-direct, copy-image and web-download (web-download
 #     may fetch from http://127.0.0.1:ANY-PORT/ only, so a test can serve the
 #     source itself);
+#   - two file stores: fs (the default, whose locations carry the metadata
+#     above) and fs2 (<lab>/images2, weight 50), for copy-image, store
+#     uploads, deleting from one store and ?prefer= downloads; and a
+#     read-only http store (web), so that http://127.0.0.1:ANY-PORT/
+#     locations may be added (the locations API; file:// ones never may);
+#   - the server's image cache (<lab>/cache): the cache API (v2.14) and
+#     /versions up to v2.18;
 #   - no Keystone by default (GLANCE_AUTH=lab): a small paste filter
 #     (glance_lab_identity.py) fills in the identity headers Keystone's
 #     auth_token middleware would set. A request without X-Project-Id acts as
@@ -102,9 +109,9 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
 fi
 
 if [ "${GLANCE_RESET:-0}" = 1 ]; then
-    rm -rf "$LAB/data" "$STORE" "$LAB/staging" "$LAB/tasks" "$LAB/cache"
+    rm -rf "$LAB/data" "$STORE" "$LAB/images2" "$LAB/staging" "$LAB/tasks" "$LAB/cache"
 fi
-mkdir -p "$ETC" "$LOGDIR" "$LAB/lib" "$LAB/data" "$STORE" "$LAB/staging" \
+mkdir -p "$ETC" "$LOGDIR" "$LAB/lib" "$LAB/data" "$STORE" "$LAB/images2" "$LAB/staging" \
     "$LAB/tasks" "$LAB/cache" "$LAB/locks"
 
 # --- 1. the virtualenv ------------------------------------------------------
@@ -121,7 +128,7 @@ cat >"$ETC/glance-api.conf" <<EOF
 [DEFAULT]
 show_image_direct_url = True
 show_multiple_locations = True
-enabled_backends = fs:file
+enabled_backends = fs:file, fs2:file, web:http
 enabled_import_methods = [glance-direct,copy-image,web-download]
 worker_self_reference_url = $ENDPOINT
 image_cache_dir = $LAB/cache
@@ -146,6 +153,14 @@ default_backend = fs
 filesystem_store_datadir = $STORE/
 # Gives each location the metadata {"id", "mountpoint"} below.
 filesystem_store_metadata_file = $ETC/fs-metadata.json
+
+[fs2]
+filesystem_store_datadir = $LAB/images2/
+store_description = second file store
+weight = 50
+
+[web]
+store_description = http locations (read-only)
 
 [os_glance_staging_store]
 filesystem_store_datadir = $LAB/staging/

@@ -40,15 +40,16 @@ fn downloaded(client: &Client, id: &str) -> Vec<u8> {
 }
 
 #[test]
-fn the_lab_offers_its_three_import_methods_and_one_store() {
+fn the_lab_offers_its_three_import_methods_and_three_stores() {
     let Some(lab) = support::lab() else { return };
     let client = lab.client();
     let mut methods = client.import_methods().expect("/v2/info/import");
     methods.sort();
     assert_eq!(methods, ["copy-image", "glance-direct", "web-download"]);
     let stores = client.stores().expect("/v2/info/stores");
-    assert_eq!(stores.len(), 1, "{stores:?}");
-    assert_eq!(stores[0].id, "fs");
+    let ids: Vec<&str> = stores.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["fs", "fs2", "web"], "{stores:?}");
+    assert!(stores[0].default && stores[2].read_only);
 }
 
 #[test]
