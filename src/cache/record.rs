@@ -185,6 +185,8 @@ mod tests {
             local_refusals: Vec::new(),
             format: Some(crate::inspect::Format::Raw),
             virtual_size: Some(bytes),
+            #[cfg(feature = "signatures")]
+            signature: None,
         }
     }
 
