@@ -31,6 +31,7 @@ pub(crate) mod verify;
 
 pub use inspecting::{FileInspection, Inspect, inspect_file};
 pub use signing::SignatureCheck;
+pub(crate) use signing::required as signature_required;
 pub(crate) use staged::Staged;
 
 use std::fmt;

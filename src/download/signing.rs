@@ -42,10 +42,10 @@ pub enum SignatureCheck {
 }
 
 #[cfg(feature = "signatures")]
-pub(crate) use on::{Signing, Verdict, plan};
+pub(crate) use on::{Signing, Verdict, plan, required};
 
 #[cfg(not(feature = "signatures"))]
-pub(crate) use off::{Signing, Verdict, plan};
+pub(crate) use off::{Signing, Verdict, plan, required};
 
 /// Without the feature: nothing to plan, nothing to verify.
 #[cfg(not(feature = "signatures"))]
@@ -68,6 +68,11 @@ mod off {
         pub(crate) fn verify(&self, _digest: &[u8]) -> Result<Verdict> {
             match *self {}
         }
+    }
+
+    /// Never required without the feature.
+    pub(crate) fn required(_: &Client, _: &SignatureCheck) -> Option<bool> {
+        None
     }
 
     /// Never a plan. A configuration asking for verification cannot make a
@@ -131,6 +136,19 @@ mod on {
                 certificate_subject: self.certificate.subject(),
                 certificate_validated: self.validated,
             })
+        }
+    }
+
+    /// Whether a download with `check` on `client` must verify the image's
+    /// signature (`Some`), and whether its certificate must then chain to
+    /// trusted ones (`Some(true)`).
+    pub(crate) fn required(client: &Client, check: &SignatureCheck) -> Option<bool> {
+        match check {
+            SignatureCheck::Off => None,
+            SignatureCheck::Required(policy) => Some(policy.validates()),
+            SignatureCheck::AsConfigured => {
+                client.config().signature_policy().map(|p| p.validates())
+            }
         }
     }
 
