@@ -395,6 +395,19 @@ fn with_the_feature_the_signature_policy_is_novas() {
         policy("[glance]\nverify_glance_signatures = true\nenable_certificate_validation = true\n")
             .expect("required");
     assert!(p.validates() && p.trusted_certificate_ids.is_empty());
+    // ... which is worth a warning: every signed image would be refused.
+    let config = Config::from_ini_str(
+        "[glance]\nverify_glance_signatures = true\nenable_certificate_validation = true\n",
+    )
+    .unwrap();
+    assert!(
+        config
+            .warnings
+            .iter()
+            .any(|w| w.contains("line 3") && w.contains("every signed image will be refused")),
+        "{:?}",
+        config.warnings
+    );
     let p = policy("[glance]\nverify_glance_signatures = true\n").expect("required");
     assert!(!p.validates());
 }

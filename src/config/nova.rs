@@ -347,11 +347,23 @@ fn signatures(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
     if let Some(v) = r.get(GLANCE, "verify_glance_signatures")? {
         config.verify_glance_signatures = v.boolean()?;
     }
+    let mut validation_at = None;
     if let Some(v) = r.get(GLANCE, "enable_certificate_validation")? {
         config.enable_certificate_validation = v.boolean()?;
+        validation_at = Some(v.at.clone());
     }
     if let Some(v) = r.get(GLANCE, "default_trusted_certificate_ids")? {
         config.default_trusted_certificate_ids = v.list();
+    }
+    if let Some(at) = validation_at
+        && config.verify_glance_signatures
+        && config.enable_certificate_validation
+        && config.default_trusted_certificate_ids.is_empty()
+    {
+        let message = "[glance] enable_certificate_validation is on without \
+            default_trusted_certificate_ids: every signed image will be refused, as Nova \
+            refuses it, unless a download gives trusted certificates of its own";
+        r.warn(&at, message);
     }
     if let Some(v) = r.get("barbican", "barbican_endpoint")?
         && let Some(url) = v.string()
