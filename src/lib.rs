@@ -53,7 +53,10 @@
 //! `os_hash_value`, else its MD5), published by rename only once verified,
 //! resumed with `Range` when the connection drops, and copied from a locally
 //! mounted file store instead when [`Config::filesystems`] maps the image's
-//! location (Nova's `[image_file_url]`):
+//! location (Nova's `[image_file_url]`). Built with the cargo feature
+//! `signatures`, it also verifies signed images in the same pass, as Nova
+//! does with cursive, when the configuration or
+//! [`DownloadOptions::signature`] requires it (see the `signature` module):
 //!
 //! ```no_run
 //! use glance_client::{Client, Config, DownloadOptions};

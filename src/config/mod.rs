@@ -78,7 +78,7 @@ pub struct FileSystem {
 /// | `[glance] cafile`, `certfile`, `keyfile` (old names `[ssl] ca_file`, `cert_file`, `key_file`) | `cafile`, `certfile`, `keyfile` |
 /// | `[glance] timeout` (whole seconds) | both `connect_timeout` and `io_timeout`, as the Python clients apply one timeout to the connection and to each read |
 /// | `[glance] allowed_direct_url_schemes` (list) | `allowed_direct_url_schemes` |
-/// | `[glance] verify_glance_signatures`, `enable_certificate_validation`, `default_trusted_certificate_ids` (list) | `verify_glance_signatures`, `enable_certificate_validation`, `default_trusted_certificate_ids` (see [`Config::signature_policy`]; errors without cargo feature `signatures`, see below) |
+/// | `[glance] verify_glance_signatures`, `enable_certificate_validation`, `default_trusted_certificate_ids` (list) | `verify_glance_signatures`, `enable_certificate_validation`, `default_trusted_certificate_ids` (see `Config::signature_policy`; errors without cargo feature `signatures`, see below) |
 /// | `[barbican] barbican_endpoint`, `barbican_endpoint_type` (`public`, `internal` or `admin`), `barbican_region_name` | `barbican_endpoint`, `barbican_endpoint_type`, `barbican_region_name` |
 /// | `[glance] api_version` (1 or 2; old switch `use_glance_v1`) | `api_version` |
 /// | `[image_file_url] filesystems` (list) and each `[image_file_url:NAME]` `id`, `mountpoint` (absolute) | `filesystems` |

@@ -27,7 +27,7 @@ use crate::image::Image;
 #[non_exhaustive]
 pub enum SignatureCheck {
     /// As the client's [`Config`](crate::Config) says (the default):
-    /// required with [`Config::signature_policy`](crate::Config::signature_policy)
+    /// required with `Config::signature_policy` (feature `signatures`)
     /// when nova.conf's options ask for it (`verify_glance_signatures`, or
     /// certificate validation with default trusted certificates), else not
     /// verified.
