@@ -20,6 +20,7 @@ GROUPS = [
     ("upload", "upload to Glance"),
     ("inspect", "deep format inspection (from nginx, raw image: every buffer inspected)"),
     ("cache", "host image cache (the image already cached) vs a plain download from Glance"),
+    ("signed", "signed image from Glance (RSA-PSS; checksum sha512), signature verified or not"),
 ]
 
 OURS_TOOL = "ours: glance image-download"
@@ -130,6 +131,13 @@ def main():
     ratio("cache: wall time of a hit / of a plain download",
           get("cache", "ours: image-download --cache-dir (hit)"), get("cache", OURS_TOOL),
           key="median", at_most=0.05)
+
+    plain = get("signed", "ours: signature not verified")
+    ratio("signed: throughput verified SHA-256 / unverified",
+          get("signed", "ours: verified over SHA-256 (+1 stream)"), plain)
+    ratio("signed: throughput verified SHA-512 / unverified",
+          get("signed", "ours: verified over SHA-512 (same stream)"), plain,
+          at_least=0.95)
 
     if lines:
         print()

@@ -22,6 +22,13 @@
 #   cache       : `image-download --cache-dir` of an image the host cache
 #                 holds (one image-record request, a hard link) vs our plain
 #                 download from Glance
+#   signed      : the image signed with openssl as Glance's documentation
+#                 does (RSA-PSS), downloaded from Glance with
+#                 `--verify-signature` vs without: signed over SHA-256 (one
+#                 more hash stream beside the sha512 checksum) and over
+#                 SHA-512 (the checksum's own stream); the certificate comes
+#                 from a --trusted-cert-dir (Barbican would add two small
+#                 requests per download, not a cost per byte)
 # Every download is compared with the original bytes (cmp), every pipeline's
 # and sha512sum's digest with the original's, every uploaded image's
 # os_hash_value with the original's; the run exits 1 if any differs.
@@ -38,13 +45,15 @@
 #                   fsync costs nothing, so our download (which fsyncs) and
 #                   the peers (which do not) are compared on equal terms.
 #   BENCH_GROUPS    which groups to run, space-separated   (default
-#                   "glance nginx local upload inspect cache")
+#                   "glance nginx local upload inspect cache signed")
 #   BENCH_KEEP=1    keep the work directory afterwards
 #   GLANCE_VENV     the launcher's virtualenv (has glanceclient and
 #                   openstacksdk)                          (default target/tmp/glance-venv)
 # Needs: what the real-Glance tests need (python3 >= 3.11 with venv, a C
 # compiler, Python headers, PyPI the first time), nginx (installed with
-# apt-get when missing and run as root), curl, GNU time (/usr/bin/time), cmp.
+# apt-get when missing and run as root), curl, GNU time (/usr/bin/time), cmp;
+# openssl for the signed group. The tool and the library example are built
+# with the signatures feature, as .ci/run builds the static tool.
 # Exit status: 0 measured and every result byte-identical; 1 a program
 # failed or a result differed; 2 bad settings; 3 a prerequisite is missing.
 set -euo pipefail
@@ -54,7 +63,7 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
 SIZE_MIB=${BENCH_SIZE_MIB:-1024}
 ROUNDS=${BENCH_ROUNDS:-5}
-GROUPS_RUN=${BENCH_GROUPS:-glance nginx local upload inspect cache}
+GROUPS_RUN=${BENCH_GROUPS:-glance nginx local upload inspect cache signed}
 export GLANCE_VENV=${GLANCE_VENV:-$TARGET/tmp/glance-venv}
 
 say() { echo "bench: $*" >&2; }
@@ -65,7 +74,7 @@ case $ROUNDS in '' | *[!0-9]*) die 2 "BENCH_ROUNDS must be a number, not '$ROUND
 [ "$SIZE_MIB" -ge 1 ] || die 2 "BENCH_SIZE_MIB must be at least 1"
 [ "$ROUNDS" -ge 1 ] || die 2 "BENCH_ROUNDS must be at least 1"
 for g in $GROUPS_RUN; do
-    case $g in glance | nginx | local | upload | inspect | cache) ;; *) die 2 "unknown group '$g' in BENCH_GROUPS" ;; esac
+    case $g in glance | nginx | local | upload | inspect | cache | signed) ;; *) die 2 "unknown group '$g' in BENCH_GROUPS" ;; esac
 done
 wants() { case " $GROUPS_RUN " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 SIZE=$((SIZE_MIB * 1024 * 1024))
@@ -75,6 +84,7 @@ SIZE=$((SIZE_MIB * 1024 * 1024))
 command -v curl >/dev/null || die 3 "curl is needed"
 command -v cmp >/dev/null || die 3 "cmp is needed (diffutils)"
 command -v python3 >/dev/null || die 3 "python3 >= 3.11 is needed (see tests/lab/README.md)"
+! wants signed || command -v openssl >/dev/null || die 3 "openssl is needed for the signed group"
 NGINX=$(command -v nginx || true)
 [ -n "$NGINX" ] || [ ! -x /usr/sbin/nginx ] || NGINX=/usr/sbin/nginx
 if { wants nginx || wants inspect; } && [ -z "$NGINX" ]; then
@@ -120,7 +130,8 @@ free_port() {
 
 # --- build ----------------------------------------------------------------
 say "building the tool and the library example (cargo build --release)"
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --example glance --example download
+cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --features signatures \
+    --example glance --example download
 TOOL=$TARGET/release/examples/glance
 LIBDL=$TARGET/release/examples/download
 
@@ -159,6 +170,33 @@ curl -sf "$EP/v2/images/$ID" >"$WORK/image.json"
 [ "$(json_field os_hash_algo <"$WORK/image.json")" = sha512 ] || die 1 "Glance did not hash with sha512"
 STORE_FILE=$GLANCE_STORE_DIR/$ID
 [ -f "$STORE_FILE" ] || die 1 "no store file $STORE_FILE"
+
+# --- the signed image ----------------------------------------------------------
+# A key and a self-signed certificate (a --trusted-cert-dir entry), and the
+# image's signatures over SHA-256 and SHA-512, as Glance's documentation
+# makes them; sign_as HASH gives the image that signature's properties.
+if wants signed; then
+    say "signing the image (openssl dgst -sign ... -sigopt rsa_padding_mode:pss)"
+    mkdir -p "$WORK/certs"
+    CERT_UUID=$(python3 -c 'import uuid; print(uuid.uuid4())')
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/sign.key" -out "$WORK/certs/$CERT_UUID.pem" \
+        -days 2 -subj /CN=glance-client-bench-signer 2>"$WORK/openssl.log" ||
+        die 1 "openssl req failed, see $WORK/openssl.log"
+    for h in sha256 sha512; do
+        openssl dgst "-$h" -sign "$WORK/sign.key" -sigopt rsa_padding_mode:pss -out "$WORK/sig-$h" "$SRC" ||
+            die 1 "openssl dgst -$h -sign failed"
+    done
+fi
+sign_as() { # sign_as sha256|sha512
+    local method
+    method=SHA-${1#sha}
+    "$TOOL" --os-image-url "$EP" image-update "$ID" \
+        --property "img_signature=$(base64 -w 0 "$WORK/sig-$1")" \
+        --property "img_signature_hash_method=$method" \
+        --property "img_signature_key_type=RSA-PSS" \
+        --property "img_signature_certificate_uuid=$CERT_UUID" >/dev/null ||
+        die 1 "image-update with the $method signature failed"
+}
 
 # --- nginx imitating Glance's read paths -------------------------------------
 NG=
@@ -237,6 +275,7 @@ FAILED=0
 #   sha512       the command's first output word must be the image's sha512
 #   file+sha512  both
 #   local        like file, and the tool's JSON report says "source": "local"
+#   signed       like file, and the tool's JSON report says "signature": "verified"
 #   upload       the command prints an image id whose os_hash_value must be
 #                the image's sha512 (the image is then deleted)
 measure() {
@@ -251,11 +290,12 @@ measure() {
     fi
     read -r wall user sys rss <"$WORK/time"
     case $check in
-        file | file+sha512 | local) cmp -s "$OUT" "$SRC" || ok=no ;;
+        file | file+sha512 | local | signed) cmp -s "$OUT" "$SRC" || ok=no ;;
     esac
     case $check in
         sha512 | file+sha512) [ "$(cut -d' ' -f1 <"$WORK/stdout")" = "$SHA512" ] || ok=no ;;
         local) grep -q '"source": *"local"' "$WORK/stdout" || { ok=no; say "$name did not copy locally"; } ;;
+        signed) grep -q '"signature": *"verified"' "$WORK/stdout" || { ok=no; say "$name did not verify the signature"; } ;;
         upload)
             id=$(grep -Eo '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}' "$WORK/stdout" | head -n 1)
             if [ -z "$id" ] || [ "$(curl -sf "$EP/v2/images/$id" | json_field os_hash_value)" != "$SHA512" ]; then
@@ -308,6 +348,18 @@ for round in $(seq "$ROUNDS"); do
             "$TOOL" --os-image-url "$EP" image-download "$ID" --file "$OUT" --cache-dir "$WORK/cache"
         measure cache "ours: glance image-download" file \
             "$TOOL" --os-image-url "$EP" image-download "$ID" --file "$OUT" --no-local
+    fi
+    if wants signed; then
+        sign_as sha256
+        measure signed "ours: signature not verified" file \
+            "$TOOL" --os-image-url "$EP" --json image-download "$ID" --file "$OUT" --no-local
+        measure signed "ours: verified over SHA-256 (+1 stream)" signed \
+            "$TOOL" --os-image-url "$EP" --json image-download "$ID" --file "$OUT" --no-local \
+            --verify-signature --trusted-cert-dir "$WORK/certs"
+        sign_as sha512
+        measure signed "ours: verified over SHA-512 (same stream)" signed \
+            "$TOOL" --os-image-url "$EP" --json image-download "$ID" --file "$OUT" --no-local \
+            --verify-signature --trusted-cert-dir "$WORK/certs"
     fi
     if wants upload; then
         measure upload "ours: glance image-create --file" upload \

@@ -147,6 +147,18 @@ pub enum Error {
         /// Why it was refused.
         reason: crate::inspect::Reason,
     },
+    /// The image's signature was required and refused (cargo feature
+    /// `signatures`): unsigned, a bad signature, an unknown key type or
+    /// hash, a certificate that could not be fetched, is expired, is not of
+    /// the key type or does not chain to a trusted certificate. Nothing was
+    /// published, and no other server is asked.
+    #[cfg(feature = "signatures")]
+    Signature {
+        /// The image.
+        image_id: String,
+        /// What failed.
+        reason: Box<crate::signature::SignatureError>,
+    },
     /// A local file operation failed.
     Io {
         /// What was being done, naming the path.
@@ -323,6 +335,13 @@ impl fmt::Display for Error {
             Error::DeadlineExceeded { deadline, during } => {
                 write!(f, "{deadline} passed while {during}")
             }
+            #[cfg(feature = "signatures")]
+            Error::Signature { image_id, reason } => {
+                write!(
+                    f,
+                    "image {image_id} refused: signature verification: {reason}"
+                )
+            }
             Error::Io { context, source } => write!(f, "{context}: {source}"),
         }
     }
@@ -381,6 +400,8 @@ impl std::error::Error for Error {
         match self {
             Error::Io { source, .. } => Some(source),
             Error::UnsafeImage { reason, .. } => Some(reason),
+            #[cfg(feature = "signatures")]
+            Error::Signature { reason, .. } => Some(reason.as_ref()),
             Error::AllServersFailed(attempts) => attempts
                 .last()
                 .map(|(_, e)| e as &(dyn std::error::Error + 'static)),

@@ -15,8 +15,10 @@
 //! floor 4  transport              servers, TLS, proxies, the one retry loop (Keystone logins too)
 //! floor 3  config, auth           Config and nova.conf; Auth and the Keystone token as state
 //!                                 (config uses auth, never back)
-//! floor 2  v1, v2, inspect        sans-IO request builders and response parsers, and the
-//!                                 disk-image format inspector (floor 1 only, never each other)
+//! floor 2  v1, v2, inspect,       sans-IO request builders and response parsers, the
+//!          signature              disk-image format inspector, and image signature
+//!                                 verification (feature `signatures`; its Barbican requests
+//!                                 too) (floor 1 only, never each other)
 //! floor 1  error, image, query,   the error, the image model, listing queries, what v1 and v2
 //!          wire, urls, call       share (download answers, timestamps), URL checks and redaction,
 //!                                 what a call carries (cancel handle, deadline, request id)
@@ -51,7 +53,10 @@
 //! `os_hash_value`, else its MD5), published by rename only once verified,
 //! resumed with `Range` when the connection drops, and copied from a locally
 //! mounted file store instead when [`Config::filesystems`] maps the image's
-//! location (Nova's `[image_file_url]`):
+//! location (Nova's `[image_file_url]`). Built with the cargo feature
+//! `signatures`, it also verifies signed images in the same pass, as Nova
+//! does with cursive, when the configuration or
+//! [`DownloadOptions::signature`] requires it (see the `signature` module):
 //!
 //! ```no_run
 //! use glance_client::{Client, Config, DownloadOptions};
@@ -130,11 +135,13 @@ pub mod wire;
 pub use auth::Auth;
 pub use cache::ImageCache;
 pub use call::{CallOptions, Cancel};
+#[cfg(feature = "signatures")]
+pub use client::BarbicanSource;
 pub use client::{Client, ImageData, ImageStream, Images, V1Client};
 pub use config::{ApiVersion, Config, FileSystem};
 pub use download::{
     DownloadOptions, DownloadReport, DownloadSource, FileInspection, Inspect, ProgressFn,
-    inspect_file,
+    SignatureCheck, inspect_file,
 };
 pub use error::{ApiError, Error, Result};
 /// The `http` crate (1.x), whose request and response types the [`v1`] and

@@ -291,6 +291,8 @@ fn a_deployed_nova_conf_parses_into_the_expected_config() {
                 mountpoint: "/srv/glance/silver".into(),
             },
         ],
+        // [barbican], where Nova's castellan finds the key manager.
+        barbican_endpoint_type: "internal".into(),
         ..nova_defaults()
     };
     assert_eq!(config, expected);

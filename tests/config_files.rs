@@ -284,24 +284,25 @@ fn errors_from_files_name_the_file_and_line() {
     }
 }
 
+/// The three `[glance]` options asking for signature verification, each on
+/// line 4 of a file.
+const SIGNATURE_LINES: [&str; 3] = [
+    "verify_glance_signatures = True",
+    "enable_certificate_validation = yes",
+    "default_trusted_certificate_ids = cert-1, cert-2",
+];
+
 #[test]
-fn signature_verification_options_are_errors_naming_the_option_file_and_line() {
+#[cfg(not(feature = "signatures"))]
+fn without_the_feature_signature_options_are_errors_naming_the_option_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    for (line, expected) in [
-        (
-            "verify_glance_signatures = True",
-            "[glance] verify_glance_signatures = \"True\" asks for image signature \
-             verification, which this client does not do",
-        ),
-        (
-            "enable_certificate_validation = yes",
-            "[glance] enable_certificate_validation = \"yes\" asks for",
-        ),
-        (
-            "default_trusted_certificate_ids = cert-1, cert-2",
-            "[glance] default_trusted_certificate_ids = \"cert-1, cert-2\" asks for",
-        ),
-    ] {
+    let expected = [
+        "[glance] verify_glance_signatures = \"True\" asks for image signature \
+         verification, which needs glance-client built with its cargo feature `signatures`",
+        "[glance] enable_certificate_validation = \"yes\" asks for",
+        "[glance] default_trusted_certificate_ids = \"cert-1, cert-2\" asks for",
+    ];
+    for (line, expected) in SIGNATURE_LINES.iter().zip(expected) {
         let path = write(
             dir.path(),
             "nova.conf",
@@ -328,7 +329,8 @@ fn signature_verification_options_are_errors_naming_the_option_file_and_line() {
 }
 
 #[test]
-fn a_config_built_in_code_asking_for_signature_checks_is_refused_by_the_client() {
+#[cfg(not(feature = "signatures"))]
+fn without_the_feature_a_config_built_in_code_asking_for_signature_checks_is_refused() {
     let config = Config {
         verify_glance_signatures: true,
         ..Config::for_server("http://127.0.0.1:9292")
@@ -336,12 +338,78 @@ fn a_config_built_in_code_asking_for_signature_checks_is_refused_by_the_client()
     match glance_client::Client::new(config) {
         Err(Error::Config { message, .. }) => {
             assert!(
-                message.starts_with("verify_glance_signatures is true"),
+                message.starts_with("verify_glance_signatures is true")
+                    && message.contains("cargo feature `signatures`"),
                 "{message}"
             );
         }
         other => panic!("expected a configuration error, got {other:?}"),
     }
+}
+
+#[test]
+#[cfg(feature = "signatures")]
+fn with_the_feature_the_signature_and_barbican_options_are_read() {
+    let text = "[glance]\napi_servers = http://a:1\n\n".to_string()
+        + &SIGNATURE_LINES.join("\n")
+        + "\n[barbican]\nbarbican_endpoint = https://kms.example:9311\n\
+           barbican_endpoint_type = Internal\nbarbican_region_name = r2\n";
+    let config = Config::from_ini_str(&text).unwrap();
+    assert!(config.verify_glance_signatures && config.enable_certificate_validation);
+    assert_eq!(config.default_trusted_certificate_ids, ["cert-1", "cert-2"]);
+    assert_eq!(
+        config.barbican_endpoint.as_deref(),
+        Some("https://kms.example:9311")
+    );
+    assert_eq!(config.barbican_endpoint_type, "internal");
+    assert_eq!(config.barbican_region_name.as_deref(), Some("r2"));
+    let policy = config.signature_policy().expect("verification is required");
+    assert!(policy.source.is_none() && policy.validate_certificate && policy.validates());
+    assert_eq!(policy.trusted_certificate_ids, ["cert-1", "cert-2"]);
+    glance_client::Client::new(config).expect("a client that verifies signatures");
+    let (line, message) = config_error("[barbican]\nbarbican_endpoint_type = private\n");
+    assert_eq!(line, Some(2));
+    assert!(message.contains("public, internal or admin"), "{message}");
+    let (line, message) = config_error("[barbican]\nbarbican_endpoint = ftp://kms\n");
+    assert_eq!(line, Some(2));
+    assert!(message.contains("barbican_endpoint"), "{message}");
+}
+
+#[test]
+#[cfg(feature = "signatures")]
+fn with_the_feature_the_signature_policy_is_novas() {
+    let policy = |text: &str| Config::from_ini_str(text).unwrap().signature_policy();
+    // Nothing asked.
+    assert!(policy("[glance]\n").is_none());
+    // Trusted ids without validation are not used, as in Nova.
+    assert!(policy("[glance]\ndefault_trusted_certificate_ids = a\n").is_none());
+    // Validation with trusted ids turns verification on by itself.
+    let p = policy(
+        "[glance]\nenable_certificate_validation = true\ndefault_trusted_certificate_ids = a\n",
+    )
+    .expect("required");
+    assert_eq!(p.trusted_certificate_ids, ["a"]);
+    // Validation without trusted ids only matters when verification is on.
+    assert!(policy("[glance]\nenable_certificate_validation = true\n").is_none());
+    let p =
+        policy("[glance]\nverify_glance_signatures = true\nenable_certificate_validation = true\n")
+            .expect("required");
+    assert!(p.validates() && p.trusted_certificate_ids.is_empty());
+    // ... which is worth a warning: every signed image would be refused.
+    let config = Config::from_ini_str(
+        "[glance]\nverify_glance_signatures = true\nenable_certificate_validation = true\n",
+    )
+    .unwrap();
+    assert!(
+        config
+            .warnings
+            .iter()
+            .any(|w| w.contains("line 3") && w.contains("every signed image will be refused")),
+        "{:?}",
+        config.warnings
+    );
+    let p = policy("[glance]\nverify_glance_signatures = true\n").expect("required");
+    assert!(!p.validates());
 }
 
 #[test]

@@ -163,19 +163,35 @@ fn configuration_errors_exit_2_naming_the_file_and_line() {
     glance(&["--os-image-url", "ftp://127.0.0.1", "image-list"]).fails(2, &["ftp://127.0.0.1"]);
     glance_with(&["image-list"], &[("OS_IMAGE_API_VERSION", "v2")], None)
         .fails(2, &["OS_IMAGE_API_VERSION", "\"v2\""]);
-    // What this client does not do is not silently ignored.
+    // What this build does not do is not silently ignored.
     let (_dir, signatures) = config_file(
         "[glance]\napi_servers = http://127.0.0.1:9\nverify_glance_signatures = True\n",
     );
-    glance(&["--config-file", &signatures, "image-list"]).fails(
-        2,
-        &[
-            &signatures,
-            ":3",
-            "verify_glance_signatures",
-            "signature verification",
-        ],
-    );
+    if cfg!(feature = "signatures") {
+        // It does: the configuration is fine, the server is not there.
+        glance(&["--config-file", &signatures, "image-list"]).fails(1, &["127.0.0.1:9"]);
+    } else {
+        glance(&["--config-file", &signatures, "image-list"]).fails(
+            2,
+            &[
+                &signatures,
+                ":3",
+                "verify_glance_signatures",
+                "signature verification",
+                "`signatures`",
+            ],
+        );
+        let id = "0c6a0b7e-1d1e-4f0e-9d8b-0e2b1c3d4e5f";
+        let url = "http://127.0.0.1:9";
+        for flag in [
+            &["--verify-signature"][..],
+            &["--trusted-cert-dir", "/tmp"][..],
+        ] {
+            let mut args = vec!["--os-image-url", url, "image-download", id, "--file", "x"];
+            args.extend_from_slice(flag);
+            glance(&args).fails(2, &[flag[0], "cargo feature `signatures`"]);
+        }
+    }
 }
 
 #[test]
@@ -1099,7 +1115,7 @@ fn image_download_json_is_the_summary_and_the_file_the_data() {
     assert_eq!(
         run.json(),
         json!({"path": dest_str, "bytes": data.len(), "source": "http", "verified": "sha512",
-               "format": "raw", "virtual_size": data.len()})
+               "format": "raw", "virtual_size": data.len(), "signature": null})
     );
     assert!(
         std::fs::read(&dest).unwrap() == data,
@@ -1224,7 +1240,7 @@ fn main_flow_against_a_real_glance() {
         report,
         json!({"path": dest.to_str().unwrap(), "bytes": sample.len(),
                "source": "http", "verified": "sha512", "format": "raw",
-               "virtual_size": sample.len()})
+               "virtual_size": sample.len(), "signature": null})
     );
     assert!(std::fs::read(&dest).unwrap() == sample, "HTTP copy differs");
 

@@ -549,6 +549,17 @@ const COMMANDS: &[Spec] = &[
                 "--no-inspect",
                 "do not inspect the image's format (nothing then refuses an unsafe or mislabelled image)",
             ),
+            flag(
+                "--verify-signature",
+                "require a valid image signature (img_signature*), as [glance] \
+                 verify_glance_signatures does; needs the signatures feature",
+            ),
+            value(
+                "--trusted-cert-dir",
+                "DIR",
+                "signing and trusted certificates from DIR (<uuid>.pem or <uuid>.der) \
+                 instead of Barbican",
+            ),
         ],
     },
     Spec {

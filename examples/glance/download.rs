@@ -4,7 +4,9 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use glance_client::cache::CachedImage;
-use glance_client::{Client, DownloadOptions, DownloadSource, ImageCache, Inspect};
+use glance_client::{
+    Client, DownloadOptions, DownloadReport, DownloadSource, ImageCache, Inspect, SignatureCheck,
+};
 use serde_json::json;
 
 use crate::Failure;
@@ -29,7 +31,7 @@ pub fn image_download(
             bar.update(done, total);
             ControlFlow::Continue(())
         })),
-        ..options(o)
+        ..options(client, o)?
     };
     let report = match cache_dir {
         Some(dir) => {
@@ -76,6 +78,7 @@ pub fn image_download(
             "verified": report.verified.first(),
             "format": report.format.map(|f| f.name()),
             "virtual_size": report.virtual_size,
+            "signature": signature(&report).map(|_| "verified"),
         }));
     }
     let verified = match report.verified.as_slice() {
@@ -91,15 +94,19 @@ pub fn image_download(
         Some(format) => format!(", {format}"),
         None => ", format not inspected".to_string(),
     };
+    let signed = match signature(&report) {
+        Some(how) => format!(", signature verified ({how})"),
+        None => String::new(),
+    };
     out(&format!(
-        "downloaded {} to {shown_path} {from}, {verified}{format}{resumed}\n",
+        "downloaded {} to {shown_path} {from}, {verified}{signed}{format}{resumed}\n",
         bytes(report.bytes)
     ))
 }
 
 /// The download options of the flags (all but the progress bar).
-fn options(o: &Values) -> DownloadOptions<'static> {
-    DownloadOptions {
+fn options(client: &Client, o: &Values) -> Result<DownloadOptions<'static>, Failure> {
+    Ok(DownloadOptions {
         allow_local: !o.flag("--no-local"),
         inspect: if o.flag("--no-inspect") {
             Inspect::Off
@@ -118,8 +125,9 @@ fn options(o: &Values) -> DownloadOptions<'static> {
                     .collect()
             })
             .unwrap_or_default(),
+        signature: signature_check(client, o)?,
         ..DownloadOptions::default()
-    }
+    })
 }
 
 /// `image-download ID` without `--file` (or with `--file -`): the data on
@@ -153,7 +161,7 @@ fn to_stdout(
             bar.update(done, total);
             ControlFlow::Continue(())
         })),
-        ..options(o)
+        ..options(client, o)?
     };
     let mut stdout = std::io::stdout().lock();
     if let Some(dir) = cache_dir {
@@ -205,6 +213,78 @@ impl<W: std::io::Write> std::io::Write for Written<'_, W> {
     }
 }
 
+/// `--verify-signature` and `--trusted-cert-dir`: the download's signature
+/// check. Either one without the signatures feature is a usage error; a
+/// directory without verification (asked here or by the configuration)
+/// would be ignored, so it is one too.
+#[cfg(not(feature = "signatures"))]
+fn signature_check(_client: &Client, o: &Values) -> Result<SignatureCheck, Failure> {
+    for flag in ["--verify-signature", "--trusted-cert-dir"] {
+        if o.flag(flag) {
+            return Err(Failure::Usage(format!(
+                "{flag} needs glance built with the cargo feature `signatures` \
+                 (cargo build --example glance --features signatures)"
+            )));
+        }
+    }
+    Ok(SignatureCheck::AsConfigured)
+}
+
+/// `--verify-signature` and `--trusted-cert-dir`: the download's signature
+/// check: the configuration's policy (or, asked here, the default one:
+/// certificates from Barbican, no chain validation), its certificates from
+/// the directory when one is given.
+#[cfg(feature = "signatures")]
+fn signature_check(client: &Client, o: &Values) -> Result<SignatureCheck, Failure> {
+    use glance_client::signature::{DirectorySource, Policy};
+    let configured = client.config().signature_policy();
+    let mut policy = match (o.flag("--verify-signature"), configured) {
+        (_, Some(policy)) => policy,
+        (true, None) => Policy::default(),
+        (false, None) if o.flag("--trusted-cert-dir") => {
+            return Err(Failure::Usage(
+                "--trusted-cert-dir is only used with --verify-signature \
+                 (or [glance] verify_glance_signatures)"
+                    .into(),
+            ));
+        }
+        (false, None) => return Ok(SignatureCheck::AsConfigured),
+    };
+    if let Some(dir) = o.one("--trusted-cert-dir") {
+        if !std::path::Path::new(dir).is_dir() {
+            return Err(Failure::Usage(format!(
+                "--trusted-cert-dir {dir:?} is not a directory"
+            )));
+        }
+        policy.source = Some(std::sync::Arc::new(DirectorySource::new(dir)));
+    }
+    Ok(SignatureCheck::Required(policy))
+}
+
+/// How the report's signature was verified, for the text output; `None`
+/// when it was not.
+#[cfg(feature = "signatures")]
+fn signature(report: &DownloadReport) -> Option<String> {
+    report.signature.as_ref().map(|s| {
+        let chained = if s.certificate_validated {
+            ", chained to a trusted certificate"
+        } else {
+            ""
+        };
+        format!(
+            "{}, {}, certificate {}{chained}",
+            s.key_type.name(),
+            s.hash_method.name(),
+            s.certificate_uuid
+        )
+    })
+}
+
+#[cfg(not(feature = "signatures"))]
+fn signature(_: &DownloadReport) -> Option<String> {
+    None
+}
+
 /// The report of an image the host cache already held: checked out, no
 /// data moved.
 fn cached_report(path: &str, cached: &CachedImage, json: bool) -> Result<(), Failure> {
@@ -216,13 +296,30 @@ fn cached_report(path: &str, cached: &CachedImage, json: bool) -> Result<(), Fai
             "verified": null,
             "format": cached.format,
             "virtual_size": cached.virtual_size,
+            "signature": cached_signature(cached).then_some("verified"),
         }));
     }
+    let signed = if cached_signature(cached) {
+        ", its signature verified when it was fetched"
+    } else {
+        ""
+    };
     out(&format!(
-        "checked out {} to {path} from the host image cache ({})\n",
+        "checked out {} to {path} from the host image cache ({}){signed}\n",
         bytes(cached.bytes),
         cached.path.display()
     ))
+}
+
+/// Whether the cached image's signature was verified when it was fetched.
+fn cached_signature(cached: &CachedImage) -> bool {
+    #[cfg(feature = "signatures")]
+    return cached.signature.is_some();
+    #[cfg(not(feature = "signatures"))]
+    {
+        let _ = cached;
+        false
+    }
 }
 
 /// A size in text output: `512 bytes`, `1048589 bytes (1.0 MiB)`.

@@ -1,4 +1,5 @@
-//! The token's service catalog, and the image endpoint chosen from it. Pure.
+//! The token's service catalog, and the image endpoint (or another
+//! service's: the key manager's) chosen from it. Pure.
 
 use serde::Deserialize;
 
@@ -49,6 +50,27 @@ fn interface_name(text: &str) -> String {
     t.to_ascii_lowercase()
 }
 
+/// A service to find in the catalog, and how its messages name it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Wanted<'a> {
+    /// The catalog's service type, e.g. `key-manager`.
+    pub(crate) kind: &'a str,
+    /// What its endpoint serves, e.g. `key manager`.
+    pub(crate) api: &'a str,
+    /// The settings that choose among its endpoints.
+    pub(crate) choosers: &'a str,
+    /// How to do without the catalog, starting with `set `.
+    pub(crate) hint: &'a str,
+}
+
+/// The image API, as Nova finds it.
+const IMAGE_API: Wanted<'static> = Wanted {
+    kind: IMAGE,
+    api: "image API",
+    choosers: "valid_interfaces or region_name",
+    hint: "set api_servers or endpoint_override to use an image API anyway",
+};
+
 /// The URL of the image endpoint to use: the first of `interfaces` (Nova's
 /// `valid_interfaces`; empty means internal, then public) that the image
 /// service has an endpoint for, in `region` when given. Among several
@@ -61,7 +83,19 @@ pub(crate) fn select_endpoint(
     region: Option<&str>,
     scope: Option<&str>,
 ) -> Result<String> {
-    let hint = "set api_servers or endpoint_override to use an image API anyway";
+    select_service_endpoint(catalog, IMAGE_API, interfaces, region, scope)
+}
+
+/// [`select_endpoint`] for any service: the `wanted.kind` service's
+/// endpoint.
+pub(crate) fn select_service_endpoint(
+    catalog: &[Service],
+    wanted: Wanted<'_>,
+    interfaces: &[String],
+    region: Option<&str>,
+    scope: Option<&str>,
+) -> Result<String> {
+    let hint = wanted.hint;
     let token = match scope {
         Some(project) => format!("the token (project {project})"),
         None => "the token".to_string(),
@@ -69,25 +103,27 @@ pub(crate) fn select_endpoint(
     if catalog.is_empty() {
         return Err(Error::Catalog(format!(
             "{token} has an empty catalog (a token not scoped to a project has none: \
-             name a project to log in to), so there is no image API endpoint; {hint}"
+             name a project to log in to), so there is no {} endpoint; {hint}",
+            wanted.api
         )));
     }
-    let image: Vec<&Endpoint> = catalog
+    let found: Vec<&Endpoint> = catalog
         .iter()
-        .filter(|s| s.kind.eq_ignore_ascii_case(IMAGE))
+        .filter(|s| s.kind.eq_ignore_ascii_case(wanted.kind))
         .flat_map(|s| &s.endpoints)
         .filter(|e| !e.url.trim().is_empty())
         .collect();
-    if image.is_empty() {
+    if found.is_empty() {
         let mut kinds: Vec<&str> = catalog.iter().map(|s| s.kind.as_str()).collect();
         kinds.sort_unstable();
         kinds.dedup();
         return Err(Error::Catalog(format!(
-            "no image service in the catalog of {token} (it lists: {}); {hint}",
+            "no {} service in the catalog of {token} (it lists: {}); {hint}",
+            wanted.kind,
             kinds.join(", ")
         )));
     }
-    let wanted: Vec<String> = if interfaces.iter().all(|i| i.trim().is_empty()) {
+    let interfaces: Vec<String> = if interfaces.iter().all(|i| i.trim().is_empty()) {
         DEFAULT_INTERFACES.iter().map(|i| i.to_string()).collect()
     } else {
         interfaces
@@ -96,14 +132,14 @@ pub(crate) fn select_endpoint(
             .filter(|i| !i.is_empty())
             .collect()
     };
-    for interface in &wanted {
-        if let Some(found) = image.iter().find(|e| {
+    for interface in &interfaces {
+        if let Some(endpoint) = found.iter().find(|e| {
             interface_name(&e.interface) == *interface && region.is_none_or(|r| e.in_region(r))
         }) {
-            return Ok(found.url.trim().to_string());
+            return Ok(endpoint.url.trim().to_string());
         }
     }
-    let mut offered: Vec<String> = image
+    let mut offered: Vec<String> = found
         .iter()
         .map(|e| match e.region() {
             Some(r) => format!("{} in {r}", interface_name(&e.interface)),
@@ -113,10 +149,12 @@ pub(crate) fn select_endpoint(
     offered.dedup();
     let region_text = region.map_or(String::new(), |r| format!(" in region {r}"));
     Err(Error::Catalog(format!(
-        "no image endpoint with interface {}{region_text} in the catalog of {token} \
-         (it has: {}); set valid_interfaces or region_name to one of those, or {}",
-        wanted.join(" or "),
+        "no {} endpoint with interface {}{region_text} in the catalog of {token} \
+         (it has: {}); set {} to one of those, or {}",
+        wanted.kind,
+        interfaces.join(" or "),
         offered.join(", "),
+        wanted.choosers,
         hint.trim_start_matches("set ")
     )))
 }
@@ -189,6 +227,44 @@ mod tests {
         assert!(
             err.to_string()
                 .contains("interface internal or public in region R3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn another_service_is_found_and_named_in_errors() {
+        let mut with_barbican = catalog();
+        with_barbican.push(Service {
+            kind: "key-manager".into(),
+            endpoints: vec![
+                endpoint("internal", "R1", "http://barbican-int:9311"),
+                endpoint("public", "R1", "http://barbican:9311/"),
+            ],
+        });
+        let wanted = Wanted {
+            kind: "key-manager",
+            api: "key manager",
+            choosers: "barbican_endpoint_type or barbican_region_name",
+            hint: "set barbican_endpoint to use a key manager anyway",
+        };
+        let url =
+            select_service_endpoint(&with_barbican, wanted, &strings(&["public"]), None, None);
+        assert_eq!(url.unwrap(), "http://barbican:9311/");
+        let err = select_service_endpoint(&catalog(), wanted, &strings(&["public"]), None, None)
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("no key-manager service in the catalog of the token (it lists: identity, image); set barbican_endpoint"),
+            "{err}"
+        );
+        let err = select_service_endpoint(&with_barbican, wanted, &strings(&["admin"]), None, None)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "no key-manager endpoint with interface admin in the catalog of the token \
+                 (it has: internal in R1, public in R1); set barbican_endpoint_type or \
+                 barbican_region_name to one of those, or barbican_endpoint"
+            ),
             "{err}"
         );
     }

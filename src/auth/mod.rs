@@ -50,7 +50,7 @@ mod session;
 
 use std::fmt;
 
-pub(crate) use catalog::{DEFAULT_INTERFACES, select_endpoint};
+pub(crate) use catalog::{DEFAULT_INTERFACES, Wanted, select_endpoint, select_service_endpoint};
 pub(crate) use env::auth_from_vars;
 pub(crate) use login::{Login, login_request, parse_login, tokens_url};
 pub(crate) use session::{Held, Session};

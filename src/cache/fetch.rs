@@ -12,7 +12,7 @@ use super::names::{self, Kind};
 use super::record::{self, Record};
 use super::{CacheStatus, CachedImage, ImageCache, Precached};
 use crate::client::Client;
-use crate::download::{DownloadOptions, Progress};
+use crate::download::{DownloadOptions, Progress, signature_required};
 use crate::error::{Error, Result};
 use crate::image::Image;
 
@@ -69,7 +69,8 @@ impl ImageCache {
             });
         }
         let held = self.wait_for(id, image.size, &mut options)?;
-        if let Some(existing) = self.existing(&image)? {
+        let signed = signature_required(client, &options.signature);
+        if let Some(existing) = self.existing(&image, signed)? {
             return Ok(existing);
         }
         self.download(client, &image, options, held)
@@ -114,7 +115,11 @@ impl ImageCache {
 
     /// The cached image when its record matches `image` and its data is
     /// there at the recorded size; marks it used. Call with the lock held.
-    fn existing(&self, image: &Image) -> Result<Option<CachedImage>> {
+    /// When the fetch requires a signature (`signed`: `Some(validated)`),
+    /// the entry must also have been verified with the image's present
+    /// signature when it was fetched (and its certificate chained, when
+    /// `validated`): an entry that was not is fetched again, verified.
+    fn existing(&self, image: &Image, signed: Option<bool>) -> Result<Option<CachedImage>> {
         let id = image.id.as_str();
         let record_path = self.dir.join(names::record(id));
         let Some(mut record) = Record::read(&record_path, id)? else {
@@ -131,6 +136,15 @@ impl ImageCache {
             log::info!("image {id}: the cached entry no longer matches the image; replacing it");
             return Ok(None);
         }
+        if let Some(validated) = signed
+            && !record.signed_as(image, validated)
+        {
+            log::info!(
+                "image {id}: the cached entry was not verified with the image's signature; \
+                 fetching it again, verified"
+            );
+            return Ok(None);
+        }
         record.last_used = record::now();
         record.write(&record_path)?;
         Ok(Some(CachedImage {
@@ -138,6 +152,8 @@ impl ImageCache {
             path: data,
             bytes: size,
             status: CacheStatus::Existing,
+            #[cfg(feature = "signatures")]
+            signature: record.signature.as_ref().and_then(|s| s.verified()),
             format: record.format,
             virtual_size: record.virtual_size,
             download: None,
@@ -179,6 +195,8 @@ impl ImageCache {
             path: data,
             bytes: report.bytes,
             status: CacheStatus::Fetched,
+            #[cfg(feature = "signatures")]
+            signature: report.signature.clone(),
             format: record.format,
             virtual_size: record.virtual_size,
             download: Some(report),

@@ -139,6 +139,13 @@ pub struct CachedImage {
     pub format: Option<String>,
     /// The virtual disk size the format declares, when inspected.
     pub virtual_size: Option<u64>,
+    /// How the data's signature was verified when it was fetched (now, or
+    /// by the fetch that put it in the cache); `None` when no fetch of it
+    /// required one. A fetch that requires a signature never returns an
+    /// entry without one: it fetches the image again, verified. (Cargo
+    /// feature `signatures`.)
+    #[cfg(feature = "signatures")]
+    pub signature: Option<crate::signature::Verified>,
     /// What the download did, when this call downloaded.
     pub download: Option<DownloadReport>,
 }

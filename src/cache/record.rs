@@ -32,10 +32,83 @@ pub(super) struct Record {
     pub(super) format: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) virtual_size: Option<u64>,
+    /// The signature the data was verified with when it was fetched
+    /// (cargo feature `signatures`), when its download required one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) signature: Option<Signed>,
     /// Seconds since the Unix epoch.
     pub(super) fetched_at: u64,
     /// Seconds since the Unix epoch.
     pub(super) last_used: u64,
+}
+
+/// A verified signature, as a record keeps it: the image's four
+/// `img_signature*` properties then, and what the verification found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Signed {
+    pub(super) img_signature: String,
+    pub(super) hash_method: String,
+    pub(super) key_type: String,
+    pub(super) certificate_uuid: String,
+    pub(super) certificate_subject: String,
+    /// Whether the certificate was found to chain to a trusted one.
+    pub(super) certificate_validated: bool,
+}
+
+/// The `img_signature*` properties, in [`Signed`]'s order.
+const SIGNATURE_PROPERTIES: [&str; 4] = [
+    "img_signature",
+    "img_signature_hash_method",
+    "img_signature_key_type",
+    "img_signature_certificate_uuid",
+];
+
+impl Signed {
+    /// The verification of `report`, of `image`, when it verified one.
+    #[cfg(feature = "signatures")]
+    fn of(image: &Image, report: &DownloadReport) -> Option<Signed> {
+        let verified = report.signature.as_ref()?;
+        Some(Signed {
+            img_signature: image.properties.get(SIGNATURE_PROPERTIES[0])?.clone(),
+            hash_method: verified.hash_method.name().to_string(),
+            key_type: verified.key_type.name().to_string(),
+            certificate_uuid: verified.certificate_uuid.clone(),
+            certificate_subject: verified.certificate_subject.clone(),
+            certificate_validated: verified.certificate_validated,
+        })
+    }
+
+    #[cfg(not(feature = "signatures"))]
+    fn of(_: &Image, _: &DownloadReport) -> Option<Signed> {
+        None
+    }
+
+    /// Whether `image`'s signature properties are still the ones verified.
+    fn covers(&self, image: &Image) -> bool {
+        let recorded = [
+            &self.img_signature,
+            &self.hash_method,
+            &self.key_type,
+            &self.certificate_uuid,
+        ];
+        SIGNATURE_PROPERTIES
+            .iter()
+            .zip(recorded)
+            .all(|(name, value)| image.properties.get(*name) == Some(value))
+    }
+
+    /// The verification as a download reports it.
+    #[cfg(feature = "signatures")]
+    pub(super) fn verified(&self) -> Option<crate::signature::Verified> {
+        use crate::signature::{HashMethod, KeyType, Verified};
+        Some(Verified {
+            key_type: KeyType::from_name(&self.key_type).ok()?,
+            hash_method: HashMethod::from_name(&self.hash_method).ok()?,
+            certificate_uuid: self.certificate_uuid.clone(),
+            certificate_subject: self.certificate_subject.clone(),
+            certificate_validated: self.certificate_validated,
+        })
+    }
 }
 
 impl Record {
@@ -50,6 +123,7 @@ impl Record {
             checksum: image.checksum.clone(),
             format: report.format.map(|f| f.name().to_string()),
             virtual_size: report.virtual_size,
+            signature: Signed::of(image, report),
             fetched_at: now,
             last_used: now,
         }
@@ -75,6 +149,15 @@ impl Record {
                 || (same(&image.os_hash_algo, &self.os_hash_algo)
                     && same(&image.os_hash_value, &self.os_hash_value)))
             && (!md5 || same(&image.checksum, &self.checksum))
+    }
+
+    /// Whether the data was verified, when it was fetched, with `image`'s
+    /// present signature (and its certificate found to chain to a trusted
+    /// one, when `validated`).
+    pub(super) fn signed_as(&self, image: &Image, validated: bool) -> bool {
+        self.signature
+            .as_ref()
+            .is_some_and(|s| s.covers(image) && (s.certificate_validated || !validated))
     }
 
     /// The image as far as the record knows it: enough to plan the checks
@@ -185,6 +268,8 @@ mod tests {
             local_refusals: Vec::new(),
             format: Some(crate::inspect::Format::Raw),
             virtual_size: Some(bytes),
+            #[cfg(feature = "signatures")]
+            signature: None,
         }
     }
 

@@ -7,6 +7,8 @@
 //! [`Client::v1`], fail the same way in v2 mode.
 
 mod api_version;
+#[cfg(feature = "signatures")]
+mod barbican;
 mod cache;
 mod images;
 mod import;
@@ -19,6 +21,8 @@ mod tasks;
 mod upload;
 mod v1_calls;
 
+#[cfg(feature = "signatures")]
+pub use barbican::BarbicanSource;
 pub use list::Images;
 pub use stream::ImageStream;
 pub use upload::ImageData;
@@ -91,8 +95,9 @@ impl Client {
     /// when the catalog has no image API, are that call's error.
     ///
     /// It also fails, with [`Error::Config`], when the configuration asks
-    /// for what this crate does not do ([`Config::verify_glance_signatures`])
-    /// or gives a [`Config::user_agent_prefix`] or
+    /// for what this build does not do ([`Config::verify_glance_signatures`]
+    /// and the other signature options without cargo feature `signatures`),
+    /// gives a `barbican_endpoint` that is not an http(s) URL, or gives a [`Config::user_agent_prefix`] or
     /// [`Config::global_request_id`] that would make a malformed header.
     pub fn new(config: Config) -> Result<Client> {
         crate::config::refuse_unsupported(&config)?;

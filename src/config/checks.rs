@@ -1,4 +1,4 @@
-//! Settings a client refuses: what this crate does not do yet (so that no
+//! Settings a client refuses: what this build does not do (so that no
 //! security setting is a silent no-op), and identity values that would
 //! send a malformed header.
 
@@ -7,15 +7,20 @@ use super::values::Reader;
 use crate::call::check_request_id;
 use crate::error::{Error, Result};
 
-/// The options asking for image signature verification, which this crate
-/// does not do yet. Lift this (and [`refuse_unsupported`]) when it does.
-const SIGNATURE_OPTIONS: &str = "image signature verification";
+/// What this build lacks when the three signature options are refused.
+#[cfg_attr(feature = "signatures", allow(dead_code))]
+const NEEDS_FEATURE: &str = "image signature verification, which needs glance-client \
+    built with its cargo feature `signatures`";
 
-/// nova.conf's options asking for what this crate does not do: `[glance]
-/// verify_glance_signatures = True`, `enable_certificate_validation =
-/// True` and a non-empty `default_trusted_certificate_ids`. Each is an
-/// error naming the option, its file and line.
+/// nova.conf's options asking for what this build does not do: without the
+/// `signatures` feature, `[glance] verify_glance_signatures = True`,
+/// `enable_certificate_validation = True` and a non-empty
+/// `default_trusted_certificate_ids`. Each is an error naming the option,
+/// its file and line. With the feature they are read (see `nova.rs`).
 pub(super) fn refuse_unsupported_options(r: &mut Reader<'_>) -> Result<()> {
+    if cfg!(feature = "signatures") {
+        return Ok(());
+    }
     for key in [
         "verify_glance_signatures",
         "enable_certificate_validation",
@@ -30,9 +35,8 @@ pub(super) fn refuse_unsupported_options(r: &mut Reader<'_>) -> Result<()> {
         };
         if asks {
             return Err(v.at.error(format!(
-                "{} = {:?} asks for {SIGNATURE_OPTIONS}, which this client does not do: \
-                 remove it (or set it to False) to use this client, knowing that images \
-                 are not signature-checked",
+                "{} = {:?} asks for {NEEDS_FEATURE}: remove it (or set it to False) to use \
+                 this build, knowing that images are not signature-checked",
                 v.label(),
                 v.text.trim()
             )));
@@ -41,21 +45,39 @@ pub(super) fn refuse_unsupported_options(r: &mut Reader<'_>) -> Result<()> {
     Ok(())
 }
 
-/// A [`Config`] built in code that asks for what this crate does not do
-/// ([`Config::verify_glance_signatures`]) is refused at `Client::new`.
+/// A [`Config`] built in code that asks for what this build does not do
+/// (without the `signatures` feature: [`Config::verify_glance_signatures`],
+/// [`Config::enable_certificate_validation`] or
+/// [`Config::default_trusted_certificate_ids`]) is refused at `Client::new`.
 pub(crate) fn refuse_unsupported(config: &Config) -> Result<()> {
-    if config.verify_glance_signatures {
-        return Err(Error::Config {
+    if cfg!(feature = "signatures") {
+        return Ok(());
+    }
+    let asking = [
+        (
+            "verify_glance_signatures is true",
+            config.verify_glance_signatures,
+        ),
+        (
+            "enable_certificate_validation is true",
+            config.enable_certificate_validation,
+        ),
+        (
+            "default_trusted_certificate_ids is not empty",
+            !config.default_trusted_certificate_ids.is_empty(),
+        ),
+    ];
+    match asking.iter().find(|(_, asks)| *asks) {
+        Some((what, _)) => Err(Error::Config {
             file: None,
             line: None,
             message: format!(
-                "verify_glance_signatures is true, but this client does not do \
-                 {SIGNATURE_OPTIONS}: set it to false to use this client, knowing that \
-                 images are not signature-checked"
+                "{what}, asking for {NEEDS_FEATURE}: unset it to use this build, knowing \
+                 that images are not signature-checked"
             ),
-        });
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Checks [`Config::user_agent_prefix`] (printable ASCII, so a valid
@@ -106,13 +128,38 @@ mod tests {
     }
 
     #[test]
-    fn a_config_asking_for_signature_checks_is_refused() {
+    fn a_config_asking_for_signature_checks_needs_the_feature() {
         assert!(refuse_unsupported(&Config::default()).is_ok());
-        let e = refuse_unsupported(&Config {
-            verify_glance_signatures: true,
-            ..Config::default()
-        })
-        .unwrap_err();
-        assert!(e.to_string().contains("verify_glance_signatures"), "{e}");
+        let asking = [
+            Config {
+                verify_glance_signatures: true,
+                ..Config::default()
+            },
+            Config {
+                enable_certificate_validation: true,
+                ..Config::default()
+            },
+            Config {
+                default_trusted_certificate_ids: vec!["x".into()],
+                ..Config::default()
+            },
+        ];
+        for (config, name) in asking.iter().zip([
+            "verify_glance_signatures",
+            "enable_certificate_validation",
+            "default_trusted_certificate_ids",
+        ]) {
+            match refuse_unsupported(config) {
+                Err(e) if cfg!(not(feature = "signatures")) => {
+                    let text = e.to_string();
+                    assert!(
+                        text.contains(name) && text.contains("`signatures`"),
+                        "{text}"
+                    );
+                }
+                Ok(()) if cfg!(feature = "signatures") => {}
+                other => panic!("{name}: {other:?}"),
+            }
+        }
     }
 }

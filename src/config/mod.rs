@@ -78,7 +78,8 @@ pub struct FileSystem {
 /// | `[glance] cafile`, `certfile`, `keyfile` (old names `[ssl] ca_file`, `cert_file`, `key_file`) | `cafile`, `certfile`, `keyfile` |
 /// | `[glance] timeout` (whole seconds) | both `connect_timeout` and `io_timeout`, as the Python clients apply one timeout to the connection and to each read |
 /// | `[glance] allowed_direct_url_schemes` (list) | `allowed_direct_url_schemes` |
-/// | `[glance] verify_glance_signatures` | `verify_glance_signatures`; `True` is an error (see below) |
+/// | `[glance] verify_glance_signatures`, `enable_certificate_validation`, `default_trusted_certificate_ids` (list) | `verify_glance_signatures`, `enable_certificate_validation`, `default_trusted_certificate_ids` (see `Config::signature_policy`; errors without cargo feature `signatures`, see below) |
+/// | `[barbican] barbican_endpoint`, `barbican_endpoint_type` (`public`, `internal` or `admin`), `barbican_region_name` | `barbican_endpoint`, `barbican_endpoint_type`, `barbican_region_name` |
 /// | `[glance] api_version` (1 or 2; old switch `use_glance_v1`) | `api_version` |
 /// | `[image_file_url] filesystems` (list) and each `[image_file_url:NAME]` `id`, `mountpoint` (absolute) | `filesystems` |
 /// | `[glance] auth_type` = `password` (or `v3password`) with `auth_url`, `username` or `user_id`, `user_domain_name` or `user_domain_id`, `password`, `project_name` or `project_id`, `project_domain_name` or `project_domain_id` | `auth` = [`Auth::Password`] |
@@ -108,9 +109,10 @@ pub struct FileSystem {
 /// saying so. With none of `api_servers`, `host`, `port` and `protocol` set,
 /// `api_servers` stays empty rather than guessing `http://$my_ip:9292`.
 ///
-/// A setting asking for what this crate does not do yet is an error naming
-/// the option, rather than a silent no-op: `[glance] verify_glance_signatures
-/// = True`, `enable_certificate_validation = True` and a non-empty
+/// A setting asking for what this build does not do is an error naming the
+/// option, rather than a silent no-op: without cargo feature `signatures`,
+/// `[glance] verify_glance_signatures = True`,
+/// `enable_certificate_validation = True` and a non-empty
 /// `default_trusted_certificate_ids` (image signature verification).
 ///
 /// Errors are [`Error::Config`] with the file and line,
@@ -165,11 +167,35 @@ pub struct Config {
     pub allowed_direct_url_schemes: Vec<String>,
     /// Local mounts of Glance file stores (`[image_file_url]`).
     pub filesystems: Vec<FileSystem>,
-    /// Whether image signatures should be verified. This crate does not
-    /// verify signatures yet, so `true` is refused: [`Client::new`](crate::Client::new)
-    /// fails with [`Error::Config`] (and so does a nova.conf that sets it),
-    /// rather than leave an operator believing images are checked.
+    /// Whether every download verifies the image's signature and refuses
+    /// an unsigned image (nova.conf `[glance] verify_glance_signatures`; see
+    /// [`DownloadOptions::signature`](crate::DownloadOptions::signature)).
+    /// Needs cargo feature `signatures`: without it, `true` is refused by
+    /// [`Client::new`](crate::Client::new) with [`Error::Config`] (and so is
+    /// a nova.conf that sets it), rather than leave an operator believing
+    /// images are checked.
     pub verify_glance_signatures: bool,
+    /// Certificate validation (nova.conf `[glance]
+    /// enable_certificate_validation`): a signing certificate must chain to
+    /// a trusted one, `default_trusted_certificate_ids`; with those set,
+    /// downloads verify signatures even without `verify_glance_signatures`,
+    /// as in Nova. Needs cargo feature `signatures` (refused without it).
+    pub enable_certificate_validation: bool,
+    /// The trusted certificates' ids in the key manager (nova.conf
+    /// `[glance] default_trusted_certificate_ids`), used when
+    /// `enable_certificate_validation` is on. Needs cargo feature
+    /// `signatures` (a non-empty list is refused without it).
+    pub default_trusted_certificate_ids: Vec<String>,
+    /// Barbican's URL (nova.conf `[barbican] barbican_endpoint`), without
+    /// or with its `/v1`; `None`: the token's catalog's `key-manager`
+    /// endpoint. Where signing certificates come from by default.
+    pub barbican_endpoint: Option<String>,
+    /// The catalog interface of Barbican's endpoint (nova.conf `[barbican]
+    /// barbican_endpoint_type`: `public`, the default, `internal` or `admin`).
+    pub barbican_endpoint_type: String,
+    /// The catalog region of Barbican's endpoint (nova.conf `[barbican]
+    /// barbican_region_name`); `None` takes the first in any region.
+    pub barbican_region_name: Option<String>,
     /// Turns off the deep format inspection of downloads (nova.conf
     /// `[workarounds] disable_deep_image_inspection`; default `false`: every
     /// download is inspected and refused when unsafe, see
@@ -239,6 +265,11 @@ impl Default for Config {
             allowed_direct_url_schemes: Vec::new(),
             filesystems: Vec::new(),
             verify_glance_signatures: false,
+            enable_certificate_validation: false,
+            default_trusted_certificate_ids: Vec::new(),
+            barbican_endpoint: None,
+            barbican_endpoint_type: "public".into(),
+            barbican_region_name: None,
             disable_deep_image_inspection: false,
             vmdk_allowed_types: crate::inspect::Policy::default().vmdk_allowed_types,
             image_cache_dir: None,
@@ -266,6 +297,49 @@ impl Config {
             Some(url) => vec![url.clone()],
             None => self.api_servers.clone(),
         }
+    }
+
+    /// The signature verification nova.conf's options ask of every
+    /// download, as Nova decides it; `None` when they ask for none (cargo
+    /// feature `signatures`):
+    ///
+    /// - with `enable_certificate_validation` and
+    ///   `default_trusted_certificate_ids`, signatures are verified and the
+    ///   signing certificate must chain to one of those, even without
+    ///   `verify_glance_signatures`;
+    /// - with `verify_glance_signatures`, signatures are verified; with
+    ///   `enable_certificate_validation` too but no trusted ids, every
+    ///   signed image is refused (Nova's "no trusted certificate IDs were
+    ///   provided"), unless a download gives trusted certificates of its own
+    ///   ([`SignatureCheck::Required`](crate::SignatureCheck::Required)).
+    ///
+    /// Certificates come from Barbican ([`Client::barbican`](crate::Client::barbican)).
+    ///
+    /// ```
+    /// use glance_client::Config;
+    ///
+    /// let config = Config::from_ini_str("[glance]\nverify_glance_signatures = True\n")?;
+    /// let policy = config.signature_policy().expect("required");
+    /// assert!(!policy.validates());
+    /// assert!(Config::default().signature_policy().is_none());
+    /// # Ok::<(), glance_client::Error>(())
+    /// ```
+    #[cfg(feature = "signatures")]
+    pub fn signature_policy(&self) -> Option<crate::signature::Policy> {
+        let trusted_ids = if self.enable_certificate_validation {
+            self.default_trusted_certificate_ids.clone()
+        } else {
+            Vec::new()
+        };
+        if !self.verify_glance_signatures && trusted_ids.is_empty() {
+            return None;
+        }
+        Some(crate::signature::Policy {
+            source: None,
+            validate_certificate: self.enable_certificate_validation,
+            trusted_certificate_ids: trusted_ids,
+            trusted_certificates: Vec::new(),
+        })
     }
 
     /// Applies the `OS_*` variables of the OpenStack command-line clients,

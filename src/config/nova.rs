@@ -1,4 +1,4 @@
-//! Nova's `[glance]`, `[image_file_url]` and `[ssl]` options, mapped onto
+//! Nova's `[glance]`, `[image_file_url]`, `[ssl]` and `[barbican]` options, mapped onto
 //! [`Config`], with a warning for every deprecated spelling.
 
 use std::path::{Path, PathBuf};
@@ -36,9 +36,7 @@ pub(crate) fn config_from_ini(mut ini: Ini) -> Result<Config> {
         config.allowed_direct_url_schemes = v.list();
     }
     super::checks::refuse_unsupported_options(&mut r)?;
-    if let Some(v) = r.get(GLANCE, "verify_glance_signatures")? {
-        config.verify_glance_signatures = v.boolean()?;
-    }
+    signatures(&mut r, &mut config)?;
     api_version(&mut r, &mut config)?;
     keystone(&mut r, &mut config)?;
     filesystems(&mut r, &mut config)?;
@@ -339,6 +337,49 @@ fn keystone(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
         && !v.list().is_empty()
     {
         config.valid_interfaces = v.list();
+    }
+    Ok(())
+}
+
+/// `[glance]`'s signature verification options and `[barbican]`'s
+/// endpoint (castellan's option names and defaults).
+fn signatures(r: &mut Reader<'_>, config: &mut Config) -> Result<()> {
+    if let Some(v) = r.get(GLANCE, "verify_glance_signatures")? {
+        config.verify_glance_signatures = v.boolean()?;
+    }
+    let mut validation_at = None;
+    if let Some(v) = r.get(GLANCE, "enable_certificate_validation")? {
+        config.enable_certificate_validation = v.boolean()?;
+        validation_at = Some(v.at.clone());
+    }
+    if let Some(v) = r.get(GLANCE, "default_trusted_certificate_ids")? {
+        config.default_trusted_certificate_ids = v.list();
+    }
+    if let Some(at) = validation_at
+        && config.verify_glance_signatures
+        && config.enable_certificate_validation
+        && config.default_trusted_certificate_ids.is_empty()
+    {
+        let message = "[glance] enable_certificate_validation is on without \
+            default_trusted_certificate_ids: every signed image will be refused, as Nova \
+            refuses it, unless a download gives trusted certificates of its own";
+        r.warn(&at, message);
+    }
+    if let Some(v) = r.get("barbican", "barbican_endpoint")?
+        && let Some(url) = v.string()
+    {
+        v.check_url(&url)?;
+        config.barbican_endpoint = Some(url);
+    }
+    if let Some(v) = r.get("barbican", "barbican_endpoint_type")? {
+        config.barbican_endpoint_type = match v.text.trim().to_ascii_lowercase().as_str() {
+            "" => config.barbican_endpoint_type.clone(),
+            t @ ("public" | "internal" | "admin") => t.to_string(),
+            _ => return Err(v.invalid("public, internal or admin")),
+        };
+    }
+    if let Some(v) = r.get("barbican", "barbican_region_name")? {
+        config.barbican_region_name = v.string();
     }
     Ok(())
 }

@@ -20,6 +20,7 @@ use std::ops::ControlFlow;
 
 use super::Progress;
 use super::inspecting::InspectPlan;
+use super::signing::Signing;
 use super::staged::Staged;
 use super::verify::{self, Check, Pipe, Verified};
 use crate::client::{Client, ImageStream};
@@ -76,6 +77,8 @@ pub(super) struct Fetch<'o, 'p> {
     pub(super) require_checksum: bool,
     /// The format inspection, when it is on.
     pub(super) inspect: Option<&'o InspectPlan>,
+    /// The signature to verify, when one is required.
+    pub(super) signing: Option<&'o Signing>,
     pub(super) max_resumes: u32,
     pub(super) progress: &'o mut Progress<'p>,
     /// The stores to ask for first (`?prefer=`), every request alike.
@@ -110,7 +113,7 @@ pub(super) fn fetch(
         how.max_resumes,
     )?;
     std::thread::scope(|scope| {
-        let mut pipe = Pipe::start(scope, &checks, how.inspect);
+        let mut pipe = Pipe::start(scope, &checks, how.inspect, how.signing);
         let mut transfer = Transfer {
             client,
             sink,

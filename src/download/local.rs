@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 
 use super::Progress;
 use super::inspecting::InspectPlan;
+use super::signing::Signing;
 use super::staged::Staged;
 use super::verify::{BUFFER, Check, Pipe, Verified};
 use crate::config::Config;
@@ -203,19 +204,20 @@ fn open_checked(path: &Path, checked: &fs::Metadata) -> Result<(File, fs::Metada
     Ok((file, meta))
 }
 
-/// Copies a candidate into the temporary file, verifies and inspects it.
-/// Returns the bytes copied and what was verified; on a failure other than
-/// a cancel or an inspection's refusal, the caller empties the temporary
-/// file and goes on.
+/// Copies a candidate into the temporary file, verifies it (checksums and,
+/// when required, the signature) and inspects it. Returns the bytes copied
+/// and what was verified; on a failure other than a cancel or a refusal of
+/// the image itself (its format, its signature), the caller empties the
+/// temporary file and goes on.
 pub(super) fn copy(
     candidate: &mut Candidate,
     staged: &mut Staged,
-    (checks, inspect): (&[Check], Option<&InspectPlan>),
+    (checks, inspect, signing): (&[Check], Option<&InspectPlan>, Option<&Signing>),
     progress: &mut Progress<'_>,
     total: Option<u64>,
 ) -> Result<(u64, Verified)> {
     std::thread::scope(|scope| {
-        let mut pipe = Pipe::start(scope, checks, inspect);
+        let mut pipe = Pipe::start(scope, checks, inspect, signing);
         let mut done = 0u64;
         loop {
             let copied = io::copy(&mut (&candidate.file).take(CHUNK), &mut &*staged.file())
@@ -300,7 +302,7 @@ mod tests {
             let result = copy(
                 &mut candidate_for(&source),
                 &mut staged,
-                (&[], None),
+                (&[], None, None),
                 &mut progress,
                 Some(size),
             );

@@ -5,26 +5,33 @@
 //! 1. the destination is checked and a temporary file is created beside it
 //!    (`staged`), before any request;
 //! 2. the image record is read (`GET /v2/images/{id}`, v1 `HEAD`) for its
-//!    size and checksums, and the checks are chosen (`verify`);
+//!    size and checksums, and the checks are chosen (`verify`); when the
+//!    image's signature must be verified (`signing`, feature `signatures`),
+//!    its certificate is fetched and checked now, before any data;
 //! 3. when allowed, and the image has a checksum to verify a copy with,
 //!    each `file://` location that maps to a local mount is tried (`local`):
 //!    copied by the kernel, read back, verified; any refusal or failure is
 //!    logged and the next source is tried;
 //! 4. otherwise the data comes over HTTP (`http`), verified while it streams,
 //!    resumed with `Range` when the connection breaks off;
-//! 5. the verified file is fsynced, renamed over the destination and the
-//!    directory fsynced. Every failure before that removes the temporary
-//!    file and leaves an existing destination untouched.
+//! 5. once the data is complete its checksums are compared, its signature
+//!    verified and its format judged; only then is the file fsynced,
+//!    renamed over the destination and the directory fsynced. Every failure
+//!    before that removes the temporary file and leaves an existing
+//!    destination untouched.
 
 mod http;
 mod inspecting;
 mod local;
 mod location;
 mod scope;
+mod signing;
 mod staged;
 pub(crate) mod verify;
 
 pub use inspecting::{FileInspection, Inspect, inspect_file};
+pub use signing::SignatureCheck;
+pub(crate) use signing::required as signature_required;
 pub(crate) use staged::Staged;
 
 use std::fmt;
@@ -130,6 +137,15 @@ pub struct DownloadOptions<'a> {
     /// older one ignores it). Default empty: the server's choice. v1
     /// ignores it too.
     pub prefer: Vec<String>,
+    /// Image signature verification (default [`SignatureCheck::AsConfigured`]:
+    /// required when the configuration asks for it, with cargo feature
+    /// `signatures`). A required verification fetches and checks the
+    /// signing certificate before any data is read, computes the
+    /// signature's digest in the same pass as the checksum, and verifies
+    /// it before anything is published; any failure is
+    /// `Error::Signature`, an unsigned image included, and nothing is
+    /// published. [`DownloadReport`]'s `signature` says what was verified.
+    pub signature: SignatureCheck,
 }
 
 impl Default for DownloadOptions<'_> {
@@ -146,6 +162,7 @@ impl Default for DownloadOptions<'_> {
             cancel: None,
             deadline: None,
             prefer: Vec::new(),
+            signature: SignatureCheck::default(),
         }
     }
 }
@@ -164,6 +181,7 @@ impl fmt::Debug for DownloadOptions<'_> {
             .field("cancel", &self.cancel)
             .field("deadline", &self.deadline)
             .field("prefer", &self.prefer)
+            .field("signature", &self.signature)
             .finish()
     }
 }
@@ -209,6 +227,11 @@ pub struct DownloadReport {
     /// The virtual disk size the format declares (the data size for raw);
     /// `None` when inspection was off or the format does not say.
     pub virtual_size: Option<u64>,
+    /// How the image's signature was verified; `None` when verification
+    /// was not required ([`DownloadOptions::signature`]). (Cargo feature
+    /// `signatures`.)
+    #[cfg(feature = "signatures")]
+    pub signature: Option<crate::signature::Verified>,
 }
 
 /// The caller's progress callback, if any.
@@ -300,6 +323,7 @@ impl Client {
     ) -> Result<DownloadReport> {
         let checks = verify::plan(image, options.verify_all, options.allow_md5_fallback)?;
         let inspect = InspectPlan::new(image, &options.inspect, self.config());
+        let signing = signing::plan(self, image, &options.signature)?;
         let mut progress = Progress(options.progress);
         let mut refusals = Vec::new();
         if options.allow_local && self.config().api_version == ApiVersion::V2 {
@@ -307,6 +331,7 @@ impl Client {
                 image,
                 checks: &checks,
                 inspect: inspect.as_ref(),
+                signing: signing.as_ref(),
                 staged: &mut staged,
                 progress: &mut progress,
                 refusals: &mut refusals,
@@ -323,6 +348,8 @@ impl Client {
                     local_refusals: refusals,
                     format: None,
                     virtual_size: None,
+                    #[cfg(feature = "signatures")]
+                    signature: None,
                 };
                 return Ok(report.with(verified));
             }
@@ -330,6 +357,7 @@ impl Client {
         let how = http::Fetch {
             require_checksum: options.require_checksum,
             inspect: inspect.as_ref(),
+            signing: signing.as_ref(),
             max_resumes: options.max_resumes,
             progress: &mut progress,
             prefer: &options.prefer,
@@ -368,10 +396,12 @@ impl Client {
         let image = self.image(id)?;
         let checks = verify::plan(&image, options.verify_all, options.allow_md5_fallback)?;
         let inspect = InspectPlan::new(&image, &options.inspect, self.config());
+        let signing = signing::plan(self, &image, &options.signature)?;
         let mut progress = Progress(options.progress);
         let how = http::Fetch {
             require_checksum: options.require_checksum,
             inspect: inspect.as_ref(),
+            signing: signing.as_ref(),
             max_resumes: options.max_resumes,
             progress: &mut progress,
             prefer: &options.prefer,
@@ -387,6 +417,7 @@ struct Local<'a, 'p> {
     image: &'a Image,
     checks: &'a [verify::Check],
     inspect: Option<&'a InspectPlan>,
+    signing: Option<&'a signing::Signing>,
     staged: &'a mut staged::Staged,
     progress: &'a mut Progress<'p>,
     /// Why each location considered was not used (also logged).
@@ -424,7 +455,7 @@ impl Local<'_, '_> {
             match local::copy(
                 &mut candidate,
                 self.staged,
-                (self.checks, self.inspect),
+                (self.checks, self.inspect, self.signing),
                 self.progress,
                 total,
             ) {
@@ -435,8 +466,9 @@ impl Local<'_, '_> {
                 }
                 // The caller's wish, and a verdict on the image itself
                 // (the file is the image's: its store, path and size
-                // matched), which HTTP would only repeat.
-                Err(e @ (Error::Cancelled | Error::UnsafeImage { .. })) => return Err(e),
+                // matched, and its checksum, which is compared first),
+                // which HTTP would only repeat.
+                Err(e) if is_the_images_own(&e) => return Err(e),
                 Err(e) => {
                     let why = format!("{}: {e}", candidate.path.display());
                     log::warn!("image {id}: local copy failed, using HTTP: {why}");
@@ -463,8 +495,21 @@ impl http::Fetched {
             local_refusals,
             format: None,
             virtual_size: None,
+            #[cfg(feature = "signatures")]
+            signature: None,
         };
         report.with(self.verified)
+    }
+}
+
+/// An error of a local copy that HTTP would only repeat: the caller's
+/// cancel, and a verdict on the image's own data (its format, its signature).
+fn is_the_images_own(error: &Error) -> bool {
+    match error {
+        Error::Cancelled | Error::UnsafeImage { .. } => true,
+        #[cfg(feature = "signatures")]
+        Error::Signature { .. } => true,
+        _ => false,
     }
 }
 
@@ -475,6 +520,10 @@ impl DownloadReport {
         if let Some(inspection) = verified.inspection {
             self.format = Some(inspection.format);
             self.virtual_size = inspection.virtual_size;
+        }
+        #[cfg(feature = "signatures")]
+        {
+            self.signature = verified.signature;
         }
         self
     }

@@ -11,6 +11,12 @@
 //! stays at `POOL` buffers whatever the image size, and the reader only waits
 //! when the hashes fall `POOL` buffers behind.
 //!
+//! A download that verifies the image's signature needs the raw digest of
+//! the signature's hash method over the same bytes: the checksum stage of
+//! that algorithm gives it when there is one (an image whose `os_hash_algo`
+//! is sha512, signed over SHA-512), else one more stage computes it, and
+//! only it. So a signature adds at most one hash stream.
+//!
 //! [`DownloadOptions::verify_all`]: crate::DownloadOptions::verify_all
 
 use std::io::{self, Read};
@@ -18,9 +24,10 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::{Scope, ScopedJoinHandle};
 
 use md5::Md5;
-use sha2::{Digest, Sha256, Sha384, Sha512};
+use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 
 use super::inspecting::{InspectPlan, Inspecting};
+use super::signing::{Signing, Verdict};
 use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::inspect::Inspection;
@@ -40,6 +47,10 @@ const POOL: usize = 16;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Algorithm {
     Md5,
+    /// Only for an image signed over SHA-224 (`img_signature_hash_method`):
+    /// no `os_hash_algo` is read as it.
+    #[cfg_attr(not(feature = "signatures"), allow(dead_code))]
+    Sha224,
     Sha256,
     Sha384,
     Sha512,
@@ -50,6 +61,7 @@ impl Algorithm {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Algorithm::Md5 => "md5",
+            Algorithm::Sha224 => "sha224",
             Algorithm::Sha256 => "sha256",
             Algorithm::Sha384 => "sha384",
             Algorithm::Sha512 => "sha512",
@@ -70,6 +82,7 @@ impl Algorithm {
     fn hex_len(self) -> usize {
         match self {
             Algorithm::Md5 => 32,
+            Algorithm::Sha224 => 56,
             Algorithm::Sha256 => 64,
             Algorithm::Sha384 => 96,
             Algorithm::Sha512 => 128,
@@ -169,6 +182,7 @@ pub(crate) fn with_content_md5(checks: &mut Vec<Check>, content_md5: Option<&str
 /// A running hash.
 enum Hasher {
     Md5(Md5),
+    Sha224(Sha224),
     Sha256(Sha256),
     Sha384(Sha384),
     Sha512(Sha512),
@@ -178,6 +192,7 @@ impl Hasher {
     fn new(algorithm: Algorithm) -> Hasher {
         match algorithm {
             Algorithm::Md5 => Hasher::Md5(Md5::new()),
+            Algorithm::Sha224 => Hasher::Sha224(Sha224::new()),
             Algorithm::Sha256 => Hasher::Sha256(Sha256::new()),
             Algorithm::Sha384 => Hasher::Sha384(Sha384::new()),
             Algorithm::Sha512 => Hasher::Sha512(Sha512::new()),
@@ -187,18 +202,20 @@ impl Hasher {
     fn update(&mut self, data: &[u8]) {
         match self {
             Hasher::Md5(h) => h.update(data),
+            Hasher::Sha224(h) => h.update(data),
             Hasher::Sha256(h) => h.update(data),
             Hasher::Sha384(h) => h.update(data),
             Hasher::Sha512(h) => h.update(data),
         }
     }
 
-    fn finish_hex(self) -> String {
+    fn finish(self) -> Vec<u8> {
         match self {
-            Hasher::Md5(h) => hex(&h.finalize()),
-            Hasher::Sha256(h) => hex(&h.finalize()),
-            Hasher::Sha384(h) => hex(&h.finalize()),
-            Hasher::Sha512(h) => hex(&h.finalize()),
+            Hasher::Md5(h) => h.finalize().to_vec(),
+            Hasher::Sha224(h) => h.finalize().to_vec(),
+            Hasher::Sha256(h) => h.finalize().to_vec(),
+            Hasher::Sha384(h) => h.finalize().to_vec(),
+            Hasher::Sha512(h) => h.finalize().to_vec(),
         }
     }
 }
@@ -221,7 +238,7 @@ pub(crate) fn digest(algorithm: Algorithm, reader: &mut dyn Read) -> io::Result<
     let mut total = 0u64;
     loop {
         match reader.read(&mut buffer) {
-            Ok(0) => return Ok((total, hasher.finish_hex())),
+            Ok(0) => return Ok((total, hex(&hasher.finish()))),
             Ok(n) => {
                 hasher.update(&buffer[..n]);
                 total += n as u64;
@@ -249,7 +266,11 @@ pub(crate) struct Pipe<'scope> {
     /// Buffers kept here when nothing hashes them.
     spare: Vec<Vec<u8>>,
     allocated: usize,
-    stages: Vec<(Check, ScopedJoinHandle<'scope, String>)>,
+    /// Each hashing thread, with the checksum it verifies (`None` for the
+    /// stage that only gives the signature's digest).
+    stages: Vec<(Option<Check>, ScopedJoinHandle<'scope, Vec<u8>>)>,
+    /// The signature to verify, and the stage whose digest it covers.
+    signing: Option<(usize, &'scope Signing)>,
     /// The format inspection of the data, when it is on.
     inspecting: Option<Inspecting>,
 }
@@ -261,27 +282,33 @@ pub(crate) struct Verified {
     pub(crate) algorithms: Vec<&'static str>,
     /// The format inspection, when it was on (and passed).
     pub(crate) inspection: Option<Inspection>,
+    /// The signature, when one was required (and verified).
+    #[cfg_attr(not(feature = "signatures"), allow(dead_code))]
+    pub(crate) signature: Option<Verdict>,
 }
 
 impl<'scope> Pipe<'scope> {
-    /// Starts one hashing thread per check, in `scope`, and the format
-    /// inspection when `inspect` says so.
+    /// Starts one hashing thread per check, in `scope`, and one more for
+    /// `signing` when no check computes its hash; and the format inspection
+    /// when `inspect` says so.
     pub(crate) fn start<'env>(
         scope: &'scope Scope<'scope, 'env>,
         checks: &[Check],
         inspect: Option<&InspectPlan>,
+        signing: Option<&'scope Signing>,
     ) -> Pipe<'scope> {
+        let (wanted, signed) = stages(checks, signing.map(Signing::algorithm));
+        let signing = signing.zip(signed).map(|(signing, stage)| (stage, signing));
         let (free_tx, free) = sync_channel::<Vec<u8>>(POOL);
         let mut stages = Vec::new();
         let mut next: Option<SyncSender<Msg>> = None;
         // Built from the last stage back, so each knows where to send on.
-        for check in checks.iter().rev() {
+        for (algorithm, check) in wanted.into_iter().rev() {
             let (tx, rx) = sync_channel::<Msg>(POOL);
             let forward = next.take();
             let free_tx = free_tx.clone();
-            let algorithm = check.algorithm;
             let handle = scope.spawn(move || hash_stage(algorithm, rx, forward, free_tx));
-            stages.push((check.clone(), handle));
+            stages.push((check, handle));
             next = Some(tx);
         }
         stages.reverse();
@@ -291,6 +318,7 @@ impl<'scope> Pipe<'scope> {
             spare: Vec::new(),
             allocated: 0,
             stages,
+            signing,
             inspecting: inspect.map(Inspecting::new),
         }
     }
@@ -343,41 +371,77 @@ impl<'scope> Pipe<'scope> {
         }
     }
 
-    /// Waits for the hashes and compares them, then gives the inspection's
-    /// verdict: a checksum mismatch first (the data is not the image), then
-    /// an unsafe image.
+    /// Waits for the hashes and compares them, then verifies the signature,
+    /// then gives the inspection's verdict: a checksum mismatch first (the
+    /// data is not the image), then a bad signature (the image is not the
+    /// signer's), then an unsafe image.
     pub(crate) fn finish(mut self) -> Result<Verified> {
-        let algorithms = self.compare()?;
+        let (algorithms, digest) = self.compare()?;
+        let signature = match (self.signing, digest) {
+            (Some((_, signing)), Some(digest)) => Some(signing.verify(&digest)?),
+            _ => None,
+        };
         let inspection = self.inspecting.take().map(Inspecting::finish).transpose()?;
         Ok(Verified {
             algorithms,
             inspection,
+            signature,
         })
     }
 
     /// Waits for the hashes and compares them. Returns the algorithms
-    /// verified, strongest first.
-    fn compare(&mut self) -> Result<Vec<&'static str>> {
+    /// verified, strongest first, and the digest the signature covers.
+    fn compare(&mut self) -> Result<(Vec<&'static str>, Option<Vec<u8>>)> {
         drop(self.first.take());
         let mut verified = Vec::new();
         let mut mismatch = None;
-        for (check, handle) in self.stages.drain(..) {
-            let actual = handle.join().map_err(|_| hash_thread_gone())?;
-            if actual == check.expected {
-                verified.push(check.algorithm.name());
-            } else if mismatch.is_none() {
-                mismatch = Some(Error::ChecksumMismatch {
-                    algorithm: check.algorithm.name(),
-                    expected: check.expected,
-                    actual,
-                });
+        let mut signed = None;
+        for (i, (check, handle)) in self.stages.drain(..).enumerate() {
+            let digest = handle.join().map_err(|_| hash_thread_gone())?;
+            if let Some(check) = check {
+                let actual = hex(&digest);
+                if actual == check.expected {
+                    verified.push(check.algorithm.name());
+                } else if mismatch.is_none() {
+                    mismatch = Some(Error::ChecksumMismatch {
+                        algorithm: check.algorithm.name(),
+                        expected: check.expected,
+                        actual,
+                    });
+                }
+            }
+            if self.signing.is_some_and(|(stage, _)| stage == i) {
+                signed = Some(digest);
             }
         }
         match mismatch {
             Some(e) => Err(e),
-            None => Ok(verified),
+            None => Ok((verified, signed)),
         }
     }
+}
+
+/// The hashing stages for `checks` and, when `signed` names the
+/// signature's hash, the stage whose digest the signature covers: the
+/// check of that algorithm, else one more stage at the end (with no check).
+fn stages(
+    checks: &[Check],
+    signed: Option<Algorithm>,
+) -> (Vec<(Algorithm, Option<Check>)>, Option<usize>) {
+    let mut wanted: Vec<(Algorithm, Option<Check>)> = checks
+        .iter()
+        .map(|c| (c.algorithm, Some(c.clone())))
+        .collect();
+    let stage = signed.map(
+        |algorithm| match wanted.iter().position(|(a, _)| *a == algorithm) {
+            Some(at) => at,
+            None => {
+                wanted.push((algorithm, None));
+                wanted.len() - 1
+            }
+        },
+    );
+    (wanted, stage)
 }
 
 fn hash_thread_gone() -> Error {
@@ -390,7 +454,7 @@ fn hash_stage(
     rx: Receiver<Msg>,
     forward: Option<SyncSender<Msg>>,
     free: SyncSender<Vec<u8>>,
-) -> String {
+) -> Vec<u8> {
     let mut hasher = Hasher::new(algorithm);
     for msg in rx {
         let passed = match msg {
@@ -417,7 +481,7 @@ fn hash_stage(
             break;
         }
     }
-    hasher.finish_hex()
+    hasher.finish()
 }
 
 #[cfg(test)]
@@ -505,7 +569,7 @@ mod tests {
         reset_after: Option<usize>,
     ) -> Result<Vec<&'static str>> {
         std::thread::scope(|s| {
-            let mut pipe = Pipe::start(s, checks, None);
+            let mut pipe = Pipe::start(s, checks, None, None);
             for (i, chunk) in chunks.iter().enumerate() {
                 let mut b = pipe.buffer()?;
                 b[..chunk.len()].copy_from_slice(chunk);
@@ -542,6 +606,32 @@ mod tests {
         let e = hash_thread_gone();
         assert!(matches!(e, Error::Internal(_)), "{e:?}");
         assert!(e.to_string().starts_with("internal error: "), "{e}");
+    }
+
+    #[test]
+    fn a_signature_adds_at_most_one_hash_stream() {
+        let img = image(Some("sha512"), Some(&"0".repeat(128)), Some(MD5_ABC));
+        let all = plan(&img, true, false).unwrap();
+        let algorithms = |stages: &[(Algorithm, Option<Check>)]| -> Vec<&str> {
+            stages.iter().map(|(a, _)| a.name()).collect()
+        };
+        // Signed over the checksum's own hash: its stage gives the digest.
+        let (same, at) = stages(&all, Some(Algorithm::Sha512));
+        assert_eq!((algorithms(&same), at), (vec!["sha512", "md5"], Some(0)));
+        let (md5, at) = stages(&all, Some(Algorithm::Md5));
+        assert_eq!((algorithms(&md5), at), (vec!["sha512", "md5"], Some(1)));
+        // Another hash: one stage more, which verifies no checksum.
+        let (other, at) = stages(&all, Some(Algorithm::Sha224));
+        assert_eq!(
+            (algorithms(&other), at),
+            (vec!["sha512", "md5", "sha224"], Some(2))
+        );
+        assert!(other[2].1.is_none());
+        // No checksum at all: the signature's stage alone.
+        let (alone, at) = stages(&[], Some(Algorithm::Sha256));
+        assert_eq!((algorithms(&alone), at), (vec!["sha256"], Some(0)));
+        let (unsigned, at) = stages(&all, None);
+        assert_eq!((unsigned.len(), at), (2, None));
     }
 
     #[test]

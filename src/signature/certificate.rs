@@ -6,6 +6,8 @@ use std::time::SystemTime;
 use der::asn1::ObjectIdentifier;
 use der::{Decode, Reader, SliceReader};
 use spki::SubjectPublicKeyInfoRef;
+use x509_cert::attr::AttributeTypeAndValue;
+use x509_cert::name::{Name, RelativeDistinguishedName};
 
 use super::SignatureError;
 use super::properties::KeyType;
@@ -148,9 +150,12 @@ impl Certificate {
         &self.der
     }
 
-    /// The subject's distinguished name, RFC 4514 style (e.g. `CN=signer,O=Example`).
+    /// The subject's distinguished name as RFC 4514 writes it (e.g.
+    /// `CN=signer,O=Example`): the attribute types RFC 4514 names (CN, L, ST,
+    /// O, OU, C, STREET, DC, UID) by name, any other by its OID with its
+    /// value in hex (`2.5.4.5=#130131`).
     pub fn subject(&self) -> String {
-        self.x509.tbs_certificate().subject().to_string()
+        rfc4514(self.x509.tbs_certificate().subject())
     }
 
     /// The start of the validity period (`notBefore`).
@@ -218,6 +223,68 @@ impl Certificate {
     }
 }
 
+/// RFC 4514's string form of `name`: its RDNs last first, separated by `,`,
+/// the attributes of one RDN by `+`.
+///
+/// Written here rather than through x509-cert's `Display`, which names
+/// attribute types from const-oid's database of some 1,500 OIDs: that
+/// table alone made the static tool about 120 KiB larger.
+fn rfc4514(name: &Name) -> String {
+    let rdns: &Vec<RelativeDistinguishedName> = name.as_ref().as_ref();
+    let rdn = |rdn: &RelativeDistinguishedName| {
+        let attributes: Vec<String> = rdn.as_ref().iter().map(attribute).collect();
+        attributes.join("+")
+    };
+    let rdns: Vec<String> = rdns.iter().rev().map(rdn).collect();
+    rdns.join(",")
+}
+
+/// One `TYPE=value` of RFC 4514: a type it names (section 3) with a string
+/// value, escaped (section 2.4); else the dotted OID and `#` with the
+/// value's DER in hex.
+fn attribute(atv: &AttributeTypeAndValue) -> String {
+    const NAMES: [(&str, &str); 9] = [
+        ("2.5.4.3", "CN"),
+        ("2.5.4.7", "L"),
+        ("2.5.4.8", "ST"),
+        ("2.5.4.10", "O"),
+        ("2.5.4.11", "OU"),
+        ("2.5.4.6", "C"),
+        ("2.5.4.9", "STREET"),
+        ("0.9.2342.19200300.100.1.25", "DC"),
+        ("0.9.2342.19200300.100.1.1", "UID"),
+    ];
+    let oid = atv.oid.to_string();
+    let text = match der::Tagged::tag(&atv.value) {
+        der::Tag::PrintableString
+        | der::Tag::Utf8String
+        | der::Tag::Ia5String
+        | der::Tag::TeletexString => std::str::from_utf8(atv.value.value()).ok(),
+        _ => None,
+    };
+    let named = NAMES.iter().find(|(o, _)| *o == oid).map(|(_, n)| *n);
+    let (Some(name), Some(text)) = (named, text) else {
+        let der = der::Encode::to_der(&atv.value).unwrap_or_default();
+        let hex: String = der.iter().map(|b| format!("{b:02x}")).collect();
+        return format!("{oid}=#{hex}");
+    };
+    let mut out = format!("{name}=");
+    let last = text.chars().count().saturating_sub(1);
+    for (i, c) in text.chars().enumerate() {
+        match c {
+            '#' if i == 0 => out.push_str("\\#"),
+            ' ' if i == 0 || i == last => out.push_str("\\ "),
+            '"' | '+' | ',' | ';' | '<' | '>' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\0'..='\x1f' | '\x7f' => out.push_str(&format!("\\{:02x}", c as u8)),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// The first `-----BEGIN CERTIFICATE-----` ... `-----END CERTIFICATE-----`
 /// block of `bytes`, markers included; `None` when there is no BEGIN marker.
 fn pem_block(bytes: &[u8]) -> Option<&[u8]> {
@@ -239,5 +306,34 @@ fn pem_to_der(block: &[u8]) -> Result<Vec<u8>, String> {
         Ok(der)
     } else {
         Err(format!("PEM block {label}, not CERTIFICATE"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    #[test]
+    fn names_are_written_as_rfc_4514_and_x509_cert_write_them() {
+        for text in [
+            "CN=signer,O=Example,C=FR",
+            "CN=a\\,b+UID=u1,OU=x\\+y,DC=example,DC=org",
+            "CN=\\#1 \\<x\\> \\;\\ ",
+            "L=Paris,ST=IDF,STREET=1 rue",
+        ] {
+            let name = Name::from_str(text).expect("a name");
+            assert_eq!(rfc4514(&name), name.to_string(), "{text}");
+            assert_eq!(rfc4514(&name), text);
+        }
+    }
+
+    #[test]
+    fn types_rfc_4514_does_not_name_are_oids_with_their_der() {
+        // x509-cert names serialNumber (2.5.4.5) from its OID database;
+        // RFC 4514 does not, so its value is the DER in hex.
+        let name = Name::from_str("SERIALNUMBER=1,CN=x").expect("a name");
+        assert_eq!(rfc4514(&name), "2.5.4.5=#130131,CN=x");
     }
 }

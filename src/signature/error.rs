@@ -60,6 +60,13 @@ pub enum SignatureError {
     },
     /// The signature does not verify: the image, the signature or the key differ.
     BadSignature,
+    /// Verification is required and the image has none of the four
+    /// `img_signature*` properties.
+    Unsigned,
+    /// Certificate validation is on and no trusted certificate was given
+    /// (Nova: "Image signature certificate validation enabled, but no
+    /// trusted certificate IDs were provided").
+    NoTrustedCertificates,
 }
 
 impl fmt::Display for SignatureError {
@@ -86,6 +93,10 @@ impl fmt::Display for SignatureError {
                 write!(f, "digest is {actual} bytes, hash method gives {expected}")
             }
             Self::BadSignature => f.write_str("bad signature"),
+            Self::Unsigned => f.write_str("the image is not signed"),
+            Self::NoTrustedCertificates => {
+                f.write_str("certificate validation is on, but no trusted certificate was given")
+            }
         }
     }
 }

@@ -26,15 +26,23 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The downloader does all of this in the same pass as the checksum when
+//! a download requires it ([`DownloadOptions::signature`](crate::DownloadOptions::signature),
+//! [`Config::verify_glance_signatures`](crate::Config::verify_glance_signatures)),
+//! with a [`Policy`] saying where certificates come from and which are
+//! trusted, and reports what it verified ([`Verified`]).
+//!
 //! The cryptography is RustCrypto's (`rsa`, `p384`, `p521`, `dsa`,
 //! `x509-cert`); nothing here implements a primitive. cursive's checks and
 //! where this module differs are documented on [`verify_digest`],
 //! [`verify_chain`] and [`Certificate::check_key_type`].
 
+pub(crate) mod barbican;
 mod certificate;
 mod chain;
 mod error;
 mod hash;
+mod policy;
 mod properties;
 mod source;
 mod verify;
@@ -45,6 +53,7 @@ pub use certificate::Certificate;
 pub use chain::verify_chain;
 pub use error::SignatureError;
 pub use hash::{HashMethod, Hasher};
+pub use policy::{Policy, Verified};
 pub use properties::{
     CERTIFICATE_UUID, HASH_METHOD, KEY_TYPE, KeyType, SIGNATURE, SignatureProperties,
 };

@@ -30,6 +30,12 @@
 //! - TLS: see [`tls`]; proxies: see [`proxy`]. Through an HTTP proxy ureq
 //!   always tunnels with `CONNECT`, `http://` servers too (curl would send
 //!   those in absolute form instead).
+//! - Another service: the key manager (Barbican), where signing
+//!   certificates are fetched, is reached the same way, with the same
+//!   agents' settings, attempt loop and token: its URL is `[barbican]
+//!   barbican_endpoint`, else the token's catalog's `key-manager` endpoint
+//!   (`barbican_endpoint_type`, `barbican_region_name`), found at its first
+//!   request and kept for the client's life.
 //! - Credentials: a given token is sent as is; a Keystone login
 //!   ([`keystone`], its token kept in an [`auth`](crate::auth) session) gives the token, renewed before it expires, and after a
 //!   401 from the image API renewed once and the request repeated once (on
@@ -74,6 +80,7 @@ use keystone::Keystone;
 pub(crate) use retry::Retry;
 use retry::{Call, Failed, Policy};
 pub(crate) use servers::normalize_server;
+use servers::normalize_url;
 
 /// A request body that is not in the request itself.
 pub(crate) enum Payload<'a> {
@@ -154,12 +161,45 @@ impl Presented<'_> {
     }
 }
 
+/// Which service a request goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Api {
+    /// The image API: the configured servers, or the catalog's.
+    Image,
+    /// The key manager (Barbican): `[barbican]`'s endpoint, or the catalog's.
+    #[cfg_attr(not(feature = "signatures"), allow(dead_code))]
+    KeyManager,
+}
+
+impl Api {
+    fn name(self) -> &'static str {
+        match self {
+            Api::Image => "the image API",
+            Api::KeyManager => "the key manager",
+        }
+    }
+}
+
+/// Where the key manager is: `[barbican]`'s options.
+#[derive(Debug)]
+struct KeyManager {
+    /// `barbican_endpoint`, normalized (without `/v1`).
+    endpoint: Option<String>,
+    /// `barbican_endpoint_type`.
+    interface: String,
+    /// `barbican_region_name`.
+    region: Option<String>,
+    /// Set at its first request.
+    routes: OnceLock<Routes>,
+}
+
 /// The servers, their agents, the credentials and the retry policy.
 #[derive(Debug)]
 pub(crate) struct Transport {
     /// Set at `new` from the configuration, or at the first request from
     /// the token's catalog.
     routes: OnceLock<Routes>,
+    key_manager: KeyManager,
     connector: Connector,
     policy: Policy,
     credentials: Credentials,
@@ -185,6 +225,15 @@ impl Transport {
             Auth::Password(p) => keystone(Login::Password(p.clone()))?,
             Auth::ApplicationCredential(a) => keystone(Login::ApplicationCredential(a.clone()))?,
         };
+        let key_manager = KeyManager {
+            endpoint: match &config.barbican_endpoint {
+                Some(raw) => Some(normalize_url(raw, "barbican_endpoint")?),
+                None => None,
+            },
+            interface: config.barbican_endpoint_type.clone(),
+            region: config.barbican_region_name.clone(),
+            routes: OnceLock::new(),
+        };
         let routes = OnceLock::new();
         if !servers.is_empty() {
             let _ = routes.set(connector.routes(servers, config.shuffle_servers)?);
@@ -193,6 +242,7 @@ impl Transport {
         }
         Ok(Transport {
             routes,
+            key_manager,
             connector,
             policy: Policy {
                 attempts: config.num_retries.saturating_add(1),
@@ -223,6 +273,60 @@ impl Transport {
                 Presented::Keystone(keystone, keystone.token(ctx, &self.policy)?)
             }
         })
+    }
+
+    /// The routes of `api`.
+    fn routes_of(&self, api: Api, token: &Presented<'_>) -> Result<&Routes> {
+        match api {
+            Api::Image => self.routes(token),
+            Api::KeyManager => self.key_manager_routes(token),
+        }
+    }
+
+    /// The key manager's route: `barbican_endpoint`, else the catalog's
+    /// `key-manager` endpoint, found on first use.
+    fn key_manager_routes(&self, token: &Presented<'_>) -> Result<&Routes> {
+        let km = &self.key_manager;
+        if let Some(routes) = km.routes.get() {
+            return Ok(routes);
+        }
+        let server = match (&km.endpoint, token) {
+            (Some(endpoint), _) => endpoint.clone(),
+            (None, Presented::Keystone(_, held)) => {
+                let wanted = auth::Wanted {
+                    kind: "key-manager",
+                    api: "key manager",
+                    choosers: "[barbican] barbican_endpoint_type or barbican_region_name",
+                    hint: "set [barbican] barbican_endpoint to use a key manager anyway",
+                };
+                let url = auth::select_service_endpoint(
+                    &held.catalog,
+                    wanted,
+                    std::slice::from_ref(&km.interface),
+                    km.region.as_deref(),
+                    held.project.as_deref(),
+                )?;
+                let server = normalize_url(&url, "the key-manager endpoint").map_err(|e| {
+                    Error::Catalog(format!(
+                        "the key-manager endpoint in the catalog is unusable: {e}"
+                    ))
+                })?;
+                log::debug!("key manager endpoint from the service catalog: {server}");
+                server
+            }
+            (None, _) => {
+                return Err(Error::Config {
+                    file: None,
+                    line: None,
+                    message: "no key manager: set [barbican] barbican_endpoint \
+                              (Config::barbican_endpoint), or log in to Keystone \
+                              to use the catalog's key-manager endpoint"
+                        .into(),
+                });
+            }
+        };
+        let _ = km.routes.set(self.connector.routes(vec![server], false)?);
+        km.routes.get().ok_or_else(no_server)
     }
 
     /// The routes, found in the catalog of `token` on first use when none
@@ -271,7 +375,7 @@ impl Transport {
         request: &Request<Vec<u8>>,
         retry: Retry,
     ) -> Result<(Response<Vec<u8>>, bool)> {
-        self.run(ctx, request, retry, true, |at| {
+        self.run(Api::Image, ctx, request, retry, true, |at| {
             // No body at all (rather than `Content-Length: 0`) on bodiless methods.
             let bodiless = request.body().is_empty()
                 && matches!(
@@ -311,7 +415,7 @@ impl Transport {
             Payload::Stream(_) => (Retry::IfUnsent, false),
             Payload::Rewindable { .. } => (retry, true),
         };
-        self.run(ctx, request, retry, replayable, |at| {
+        self.run(Api::Image, ctx, request, retry, replayable, |at| {
             let reader: &mut dyn Read = match &mut payload {
                 Payload::Stream(reader) => &mut **reader,
                 Payload::Rewindable { reader, start } => {
@@ -368,7 +472,7 @@ impl Transport {
         request: &Request<Vec<u8>>,
         retry: Retry,
     ) -> Result<Opened> {
-        self.run(ctx, request, retry, true, |at| {
+        self.run(Api::Image, ctx, request, retry, true, |at| {
             let response = self.send(ctx, &at, request, ())?;
             if response.status().is_success() {
                 return Ok(Opened {
@@ -426,12 +530,28 @@ impl Transport {
         Ok(response)
     }
 
-    /// An image API call: the attempt loop over the servers of the
-    /// rotation. After a refused Keystone token, log in again and repeat
-    /// the attempt once (on the same server, not counted) when the body can
-    /// be sent again (`replayable`).
+    /// Sends a bodiless request to the key manager (Barbican), and reads
+    /// the whole (capped) answer, whatever its status, like
+    /// [`Transport::json`] does for the image API.
+    #[cfg(feature = "signatures")]
+    pub(crate) fn key_manager_json(
+        &self,
+        ctx: &Ctx,
+        request: &Request<Vec<u8>>,
+    ) -> Result<Response<Vec<u8>>> {
+        self.run(Api::KeyManager, ctx, request, Retry::Safe, true, |at| {
+            let response = self.send(ctx, &at, request, ())?;
+            Ok(read_capped(at.server, ctx, response)?)
+        })
+    }
+
+    /// A call to `api`: the attempt loop over the servers of the rotation.
+    /// After a refused Keystone token, log in again and repeat the attempt
+    /// once (on the same server, not counted) when the body can be sent
+    /// again (`replayable`).
     fn run<T>(
         &self,
+        api: Api,
         ctx: &Ctx,
         request: &Request<Vec<u8>>,
         retry: Retry,
@@ -440,7 +560,7 @@ impl Transport {
     ) -> Result<T> {
         ctx.check(|| format!("starting {} {}", request.method(), request.uri().path()))?;
         let mut token = self.present(ctx)?;
-        let routes = self.routes(&token)?;
+        let routes = self.routes_of(api, &token)?;
         let start = routes.rotation.start();
         let mut renewed = false;
         let describe =
@@ -479,8 +599,9 @@ impl Transport {
                     }
                 };
                 let what = format!(
-                    "{}: the image API refused the Keystone token (401)",
-                    describe(server)
+                    "{}: {} refused the Keystone token (401)",
+                    describe(server),
+                    api.name()
                 );
                 if replayable {
                     log::warn!("{what}; logged in again, repeating the request once");

@@ -15,6 +15,12 @@ use crate::urls::{check_http, redact_url};
 /// Credentials in the URL are refused before anything is logged, and no
 /// message shows the URL's user information.
 pub(crate) fn normalize_server(raw: &str) -> Result<String> {
+    normalize_url(raw, "api server")
+}
+
+/// [`normalize_server`] for the base URL of another service, `what` in
+/// messages (e.g. `barbican_endpoint`).
+pub(crate) fn normalize_url(raw: &str, what: &str) -> Result<String> {
     let trimmed = raw.trim();
     let schemeless = !trimmed.is_empty() && !trimmed.contains("://");
     let with_scheme;
@@ -27,12 +33,12 @@ pub(crate) fn normalize_server(raw: &str) -> Result<String> {
     let url = check_http(text).map_err(|why| Error::Config {
         file: None,
         line: None,
-        message: format!("api server {:?} {why}", redact_url(trimmed)),
+        message: format!("{what} {:?} {why}", redact_url(trimmed)),
     })?;
     if schemeless {
         // Only now: the entry is known to hold no credentials.
         log::warn!(
-            "api server {trimmed:?} has no scheme; using {text:?} \
+            "{what} {trimmed:?} has no scheme; using {text:?} \
              (write the full URL, with http:// or https://)"
         );
     }

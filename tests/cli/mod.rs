@@ -95,6 +95,11 @@ fn build() -> PathBuf {
             },
         ])
         .env("CARGO_TARGET_DIR", target_dir);
+    // The tool the suite runs is built with the features the suite was
+    // built with (`cargo test --features signatures`).
+    if cfg!(feature = "signatures") {
+        cargo.args(["--features", "signatures"]);
+    }
     // What cargo sets for this test run only. Left in place, a build script
     // that watches one of them (ring watches CARGO_MANIFEST_DIR) would see it
     // change, and this build and the next `cargo test` would rebuild in turn.

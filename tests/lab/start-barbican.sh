@@ -6,11 +6,13 @@
 # pipeline: no Keystone. stop-barbican.sh stops it. The same venv holds
 # cursive, the oracle tests/lab/cursive_oracle.py runs.
 #
-# What the lab looks like to a client: every request under /v1 must carry
-# `X-Project-Id: <any project>` (Barbican's UnauthenticatedContextMiddleware
-# answers 400 without it) and acts as that project with the roles of its
-# `X-Roles` (default: admin), expanded as Keystone implies them (admin >
-# member > reader; barbican_lab_identity.py). Secrets are per project:
+# What the lab looks like to a client: a request under /v1 carries
+# `X-Project-Id: <any project>` and acts as that project with the roles of
+# its `X-Roles` (default: admin), expanded as Keystone implies them (admin >
+# member > reader; barbican_lab_identity.py); or, as a client of a
+# Keystone-protected Barbican does, `X-Auth-Token: <any token>` and no
+# project, and acts as the lab's project (BARBICAN_PROJECT_ID below); with
+# neither it is answered 401. Secrets are per project:
 #   curl -H 'X-Project-Id: lab' -H 'Content-Type: application/json' \
 #        -d '{"secret_type": "certificate", "payload": "'"$(base64 -w0 cert.pem)"'",
 #             "payload_content_type": "application/octet-stream",
@@ -161,6 +163,7 @@ paste.app_factory = barbican.api.app:create_version_app
 # (403): see barbican_lab_identity.py.
 [filter:labidentity]
 paste.filter_factory = barbican_lab_identity:filter_factory
+default_project = $PROJECT
 
 [filter:unauthenticated-context]
 paste.filter_factory = barbican.api.middleware.context:UnauthenticatedContextMiddleware.factory
