@@ -15,13 +15,15 @@
 //! floor 4  transport              servers, TLS, proxies, the one retry loop (Keystone logins too)
 //! floor 3  config, auth           Config and nova.conf; Auth and the Keystone token as state
 //!                                 (config uses auth, never back)
-//! floor 2  v1, v2, inspect,       sans-IO request builders and response parsers, the
-//!          signature              disk-image format inspector, and image signature
-//!                                 verification (feature `signatures`; its Barbican requests
-//!                                 too) (floor 1 only, never each other)
+//! floor 2  v1, v2                 sans-IO request builders and response parsers
+//!                                 (floor 1 only, never each other)
 //! floor 1  error, image, query,   the error, the image model, listing queries, what v1 and v2
 //!          wire, urls, call       share (download answers, timestamps), URL checks and redaction,
 //!                                 what a call carries (cancel handle, deadline, request id)
+//! floor 0  inspect, signature     sans-IO and importing nothing at all: the disk-image format
+//!                                 inspector, and image signature verification (feature
+//!                                 `signatures`; its Barbican requests too). `error` names their
+//!                                 refusal reasons, so they sit below it.
 //! ```
 //!
 //! The crate root is the whole everyday API: a [`Client`] built from a plain
