@@ -84,8 +84,9 @@ SAMPLE=$WORK/sample.raw
 head -c 4194304 /dev/urandom >"$SAMPLE"
 glance image-create --name demo-sample --disk-format raw --container-format bare \
     --property demo=true --file "$SAMPLE" --progress >"$WORK/created.txt"
-grep -E '^(id|status|size|os_hash_algo|direct_url) ' "$WORK/created.txt" | sed 's/^/   /'
-ID=$(awk '$1 == "id" { print $2 }' "$WORK/created.txt")
+# The table glanceclient prints: | Property | Value |, one row per field.
+grep -E '^\| (Property|id|status|size|os_hash_algo|direct_url) ' "$WORK/created.txt" | sed 's/^/   /'
+ID=$(awk '$2 == "id" { print $4 }' "$WORK/created.txt")
 [ -n "$ID" ] || die "image-create printed no id"
 
 step "Downloading it over HTTP (glance image-download --no-local)"
