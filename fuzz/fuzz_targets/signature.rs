@@ -18,7 +18,9 @@ use glance_client::signature::{
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     if mode % 2 == 0 {
         certificate(rest);
     } else {
@@ -27,16 +29,24 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn certificate(bytes: &[u8]) {
-    let Ok(cert) = Certificate::from_pem_or_der(bytes) else { return };
+    let Ok(cert) = Certificate::from_pem_or_der(bytes) else {
+        return;
+    };
     let again = Certificate::from_der(cert.der().to_vec()).expect("a certificate's DER parses");
     assert_eq!(again, cert);
     assert_eq!(again.subject(), cert.subject());
-    assert_eq!((again.not_before(), again.not_after()), (cert.not_before(), cert.not_after()));
+    assert_eq!(
+        (again.not_before(), again.not_after()),
+        (cert.not_before(), cert.not_after())
+    );
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let _ = cert.check_dates(now);
     let _ = signature::verify_chain(&cert, std::slice::from_ref(&cert), now);
     for key_type in KeyType::ALL {
-        assert_eq!(again.check_key_type(key_type), cert.check_key_type(key_type));
+        assert_eq!(
+            again.check_key_type(key_type),
+            cert.check_key_type(key_type)
+        );
         let props = SignatureProperties {
             signature: bytes.iter().rev().take(600).copied().collect(),
             hash_method: HashMethod::Sha384,
@@ -47,7 +57,10 @@ fn certificate(bytes: &[u8]) {
         let verdict = signature::verify_digest(&props, &cert, &digest);
         assert!(!matches!(verdict, Ok(())) || !props.signature.is_empty());
         if cert.check_key_type(key_type).is_err() {
-            assert!(matches!(verdict, Err(SignatureError::KeyTypeMismatch { .. })));
+            assert!(matches!(
+                verdict,
+                Err(SignatureError::KeyTypeMismatch { .. })
+            ));
         }
     }
 }
@@ -69,8 +82,14 @@ fn properties(bytes: &[u8]) {
         Ok(Some(props)) => {
             assert_eq!(map.len(), 4);
             assert!(!props.signature.is_empty());
-            assert_eq!(HashMethod::from_name(props.hash_method.name()), Ok(props.hash_method));
-            assert_eq!(KeyType::from_name(props.key_type.name()), Ok(props.key_type));
+            assert_eq!(
+                HashMethod::from_name(props.hash_method.name()),
+                Ok(props.hash_method)
+            );
+            assert_eq!(
+                KeyType::from_name(props.key_type.name()),
+                Ok(props.key_type)
+            );
             assert_eq!(&props.certificate_uuid, &map[signature::CERTIFICATE_UUID]);
         }
         Ok(None) => assert!(map.is_empty()),
