@@ -35,7 +35,7 @@
 # It prints one table (min and median wall time, throughput, CPU seconds per
 # GB, peak RSS) and the ratios to each peer with the project's targets.
 #
-# Usage: benches/run.sh            (1 GiB image, 5 rounds: about 6 minutes)
+# Usage: benches/run.sh            (1 GiB image, 5 rounds, every group: about 8 minutes)
 # Settings (environment):
 #   BENCH_SIZE_MIB  image size in MiB                      (default 1024)
 #   BENCH_ROUNDS    rounds, at least 1                     (default 5)
