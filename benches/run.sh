@@ -19,9 +19,9 @@
 #   upload      : our `image-create --file` vs glanceclient's
 #   inspect     : our library from nginx with and without the deep format
 #                 inspection (a raw image: every buffer is inspected)
-#   cache       : `image-download --cache-dir` of an image the host cache
-#                 holds (one image-record request, a hard link) vs our plain
-#                 download from Glance
+#   cache       : `host-cache-fetch` (one image-record request, no data) and
+#                 `image-download --cache-dir` (that, then a hard link) of an
+#                 image the host cache holds vs our plain download from Glance
 #   signed      : the image signed with openssl as Glance's documentation
 #                 does (RSA-PSS), downloaded from Glance with
 #                 `--verify-signature` vs without: signed over SHA-256 (one
@@ -35,7 +35,7 @@
 # It prints one table (min and median wall time, throughput, CPU seconds per
 # GB, peak RSS) and the ratios to each peer with the project's targets.
 #
-# Usage: benches/run.sh            (1 GiB image, 5 rounds, every group: about 8 minutes)
+# Usage: benches/run.sh            (1 GiB image, 5 rounds, every group: about 6 minutes)
 # Settings (environment):
 #   BENCH_SIZE_MIB  image size in MiB                      (default 1024)
 #   BENCH_ROUNDS    rounds, at least 1                     (default 5)
@@ -296,6 +296,7 @@ measure() {
         sha512 | file+sha512) [ "$(cut -d' ' -f1 <"$WORK/stdout")" = "$SHA512" ] || ok=no ;;
         local) grep -q '"source": *"local"' "$WORK/stdout" || { ok=no; say "$name did not copy locally"; } ;;
         signed) grep -q '"signature": *"verified"' "$WORK/stdout" || { ok=no; say "$name did not verify the signature"; } ;;
+        existing) grep -q "^$ID existing " "$WORK/stdout" || { ok=no; say "$name was not a hit"; } ;;
         upload)
             id=$(grep -Eo '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}' "$WORK/stdout" | head -n 1)
             if [ -z "$id" ] || [ "$(curl -sf "$EP/v2/images/$id" | json_field os_hash_value)" != "$SHA512" ]; then
@@ -344,6 +345,8 @@ for round in $(seq "$ROUNDS"); do
     if wants cache; then
         [ -d "$WORK/cache" ] || "$TOOL" --os-image-url "$EP" host-cache-fetch "$ID" \
             --cache-dir "$WORK/cache" >/dev/null || die 1 "host-cache-fetch failed"
+        measure cache "ours: host-cache-fetch (hit)" existing \
+            "$TOOL" --os-image-url "$EP" host-cache-fetch "$ID" --cache-dir "$WORK/cache"
         measure cache "ours: image-download --cache-dir (hit)" file \
             "$TOOL" --os-image-url "$EP" image-download "$ID" --file "$OUT" --cache-dir "$WORK/cache"
         measure cache "ours: glance image-download" file \
