@@ -277,6 +277,65 @@ pub struct Spec {
     pub options: &'static [Opt],
 }
 
+/// The image fields image-create, image-update and image-create-via-import
+/// share (glanceclient's names), followed by the command's own options.
+macro_rules! image_fields {
+    ($($own:expr),* $(,)?) => {
+        &[
+            value(
+                "--architecture",
+                "ARCH",
+                "operating system architecture (x86_64, ...)",
+            ),
+            value(
+                "--container-format",
+                "FORMAT",
+                "bare, ovf, ova, ami, ari, aki, docker",
+            ),
+            value(
+                "--disk-format",
+                "FORMAT",
+                "raw, qcow2, vmdk, vhd, vhdx, vdi, iso, ploop, ami, ari, aki",
+            ),
+            value(
+                "--instance-uuid",
+                "UUID",
+                "the server whose snapshot this is",
+            ),
+            value("--kernel-id", "ID", "image to use as the kernel"),
+            value("--min-disk", "GB", "disk space needed to boot, in GiB"),
+            value("--min-ram", "MB", "RAM needed to boot, in MiB"),
+            value("--name", "NAME", "image name"),
+            value(
+                "--os-distro",
+                "DISTRO",
+                "the operating system's distribution",
+            ),
+            value("--os-version", "VERSION", "the distribution's version"),
+            value("--owner", "OWNER", "owning project (admins only)"),
+            value(
+                "--protected",
+                "[True|False]",
+                "whether the image may not be deleted",
+            ),
+            value("--ramdisk-id", "ID", "image to use as the ramdisk"),
+            value(
+                "--visibility",
+                "VISIBILITY",
+                "public, private, shared or community",
+            ),
+            value(
+                "--hidden",
+                "[True|False]",
+                "hide the image from default listings",
+            ),
+            repeated("--property", "KEY=VALUE", "extra property"),
+            $($own,)*
+        ]
+    };
+}
+pub(crate) use image_fields;
+
 pub const PROGRESS: Opt = flag("--progress", "draw a progress bar on stderr");
 const CACHE_DIR: Opt = value(
     "--cache-dir",
@@ -360,55 +419,7 @@ const COMMANDS: &[Spec] = &[
         summary: "create an image, with the data of --file or stdin (when it is not a terminal)",
         positionals: &[],
         variadic: false,
-        options: &[
-            value(
-                "--architecture",
-                "ARCH",
-                "operating system architecture (x86_64, ...)",
-            ),
-            value(
-                "--container-format",
-                "FORMAT",
-                "bare, ovf, ova, ami, ari, aki, docker",
-            ),
-            value(
-                "--disk-format",
-                "FORMAT",
-                "raw, qcow2, vmdk, vhd, vhdx, vdi, iso, ploop, ami, ari, aki",
-            ),
-            value(
-                "--instance-uuid",
-                "UUID",
-                "the server whose snapshot this is",
-            ),
-            value("--kernel-id", "ID", "image to use as the kernel"),
-            value("--min-disk", "GB", "disk space needed to boot, in GiB"),
-            value("--min-ram", "MB", "RAM needed to boot, in MiB"),
-            value("--name", "NAME", "image name"),
-            value(
-                "--os-distro",
-                "DISTRO",
-                "the operating system's distribution",
-            ),
-            value("--os-version", "VERSION", "the distribution's version"),
-            value("--owner", "OWNER", "owning project (admins only)"),
-            value(
-                "--protected",
-                "[True|False]",
-                "whether the image may not be deleted",
-            ),
-            value("--ramdisk-id", "ID", "image to use as the ramdisk"),
-            value(
-                "--visibility",
-                "VISIBILITY",
-                "public, private, shared or community",
-            ),
-            value(
-                "--hidden",
-                "[True|False]",
-                "hide the image from default listings",
-            ),
-            repeated("--property", "KEY=VALUE", "extra property"),
+        options: image_fields![
             value("--id", "UUID", "the image's id"),
             many("--tags", "TAG", "tags (one or more)"),
             value(
@@ -458,61 +469,11 @@ const COMMANDS: &[Spec] = &[
         summary: "change an image's fields and properties (only what differs is sent)",
         positionals: &["ID"],
         variadic: false,
-        options: &[
-            value(
-                "--architecture",
-                "ARCH",
-                "operating system architecture (x86_64, ...)",
-            ),
-            value(
-                "--container-format",
-                "FORMAT",
-                "bare, ovf, ova, ami, ari, aki, docker",
-            ),
-            value(
-                "--disk-format",
-                "FORMAT",
-                "raw, qcow2, vmdk, vhd, vhdx, vdi, iso, ploop, ami, ari, aki",
-            ),
-            value(
-                "--instance-uuid",
-                "UUID",
-                "the server whose snapshot this is",
-            ),
-            value("--kernel-id", "ID", "image to use as the kernel"),
-            value("--min-disk", "GB", "disk space needed to boot, in GiB"),
-            value("--min-ram", "MB", "RAM needed to boot, in MiB"),
-            value("--name", "NAME", "image name"),
-            value(
-                "--os-distro",
-                "DISTRO",
-                "the operating system's distribution",
-            ),
-            value("--os-version", "VERSION", "the distribution's version"),
-            value("--owner", "OWNER", "owning project (admins only)"),
-            value(
-                "--protected",
-                "[True|False]",
-                "whether the image may not be deleted",
-            ),
-            value("--ramdisk-id", "ID", "image to use as the ramdisk"),
-            value(
-                "--visibility",
-                "VISIBILITY",
-                "public, private, shared or community",
-            ),
-            value(
-                "--hidden",
-                "[True|False]",
-                "hide the image from default listings",
-            ),
-            repeated("--property", "KEY=VALUE", "extra property"),
-            repeated(
-                "--remove-property",
-                "KEY",
-                "remove an extra property (if it is there)",
-            ),
-        ],
+        options: image_fields![repeated(
+            "--remove-property",
+            "KEY",
+            "remove an extra property (if it is there)",
+        ),],
     },
     Spec {
         name: "image-download",

@@ -3,7 +3,7 @@
 //! locations, with glanceclient's names, arguments and flags.
 
 use crate::args::{Opt, maybe};
-use crate::args::{PROGRESS, Spec, flag, many, repeated, required, value};
+use crate::args::{PROGRESS, Spec, flag, image_fields, many, repeated, required, value};
 
 const STORE: Opt = value(
     "--store",
@@ -115,57 +115,9 @@ pub const MORE: &[Spec] = &[
         summary: "create an image and import its data (--file or stdin: glance-direct)",
         positionals: &[],
         variadic: false,
-        options: &[
-            value(
-                "--architecture",
-                "ARCH",
-                "operating system architecture (x86_64, ...)",
-            ),
-            value(
-                "--container-format",
-                "FORMAT",
-                "bare, ovf, ova, ami, ari, aki, docker",
-            ),
-            value(
-                "--disk-format",
-                "FORMAT",
-                "raw, qcow2, vmdk, vhd, vhdx, vdi, iso, ...",
-            ),
+        options: image_fields![
             value("--id", "UUID", "the image's id"),
-            value(
-                "--instance-uuid",
-                "UUID",
-                "the server whose snapshot this is",
-            ),
-            value("--kernel-id", "ID", "image to use as the kernel"),
-            value("--min-disk", "GB", "disk space needed to boot, in GiB"),
-            value("--min-ram", "MB", "RAM needed to boot, in MiB"),
-            value("--name", "NAME", "image name"),
-            value(
-                "--os-distro",
-                "DISTRO",
-                "the operating system's distribution",
-            ),
-            value("--os-version", "VERSION", "the distribution's version"),
-            value("--owner", "OWNER", "owning project (admins only)"),
-            value(
-                "--protected",
-                "[True|False]",
-                "whether the image may not be deleted",
-            ),
-            value("--ramdisk-id", "ID", "image to use as the ramdisk"),
             many("--tags", "TAG", "tags (one or more)"),
-            value(
-                "--visibility",
-                "VISIBILITY",
-                "public, private, shared or community",
-            ),
-            value(
-                "--hidden",
-                "[True|False]",
-                "hide the image from default listings",
-            ),
-            repeated("--property", "KEY=VALUE", "extra property"),
             value("--file", "PATH", "data to stage and import (glance-direct)"),
             value(
                 "--size",
